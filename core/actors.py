@@ -1,0 +1,36 @@
+"""The kernel's actors: ticket follow-up, notification delivery and the periodic SLA sweep."""
+from __future__ import annotations
+
+from core.jobs import actor
+
+
+@actor("core", "ticket_created", queue="tickets")
+async def ticket_created(tenant_id: int, ticket_id: int) -> None:
+    """Tell the responsible person and the executor about a new ticket (in-app)."""
+    from core import notify
+    from core.tables import Ticket
+
+    t = await Ticket.select(Ticket.id, Ticket.title, Ticket.description, Ticket.responsible_id, Ticket.executor_id,
+                            Ticket.first_receiver_id).where((Ticket.tenant_id == tenant_id) & (Ticket.id == ticket_id)).first()
+    if t is None:
+        return
+    users = [u for u in (t["responsible_id"], t["executor_id"]) if u and u != t["first_receiver_id"]]
+    await notify.send(tenant_id, template="ticket.assigned", subject=f"新工单 #{t['id']}: {t['title']}",
+                      body=t["description"], key=f"ticket:{ticket_id}:assigned", user_ids=users, ticket_id=ticket_id)
+
+
+@actor("core", "deliver_notification", queue="notifications")
+async def deliver_notification(tenant_id: int, notification_id: int) -> None:
+    from core import notify
+
+    await notify.deliver(tenant_id, notification_id)
+
+
+@actor("core", "sla_sweep", queue="periodic")
+async def sla_sweep(as_of: str) -> dict:
+    """Escalate tickets near breach or breached, as of a moment (idempotent)."""
+    from datetime import datetime
+
+    from core.sweep import sweep
+
+    return await sweep(datetime.fromisoformat(as_of))

@@ -1,0 +1,65 @@
+"""The kernel's own plugin (name ``core``): the four ticket kinds and the default answers.
+
+Its implementations are ``trylast`` so any enabled plugin can answer first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from core.contracts import PluginMeta, TicketKind
+from core.plugins import hookimpl
+
+plugin = PluginMeta(name="core", version="0.1.0", title="Kernel", title_zh="内核",
+                    description="Tickets, places, customers, grids and the seeds' default rules.")
+
+KERNEL_KINDS = (
+    TicketKind("repair", "报修", "Repair", requires_return_visit=True),
+    TicketKind("complaint", "投诉", "Complaint", requires_return_visit=True),
+    TicketKind("inquiry", "咨询", "Inquiry"),
+    TicketKind("suggestion", "建议", "Suggestion"),
+)
+
+
+@hookimpl(trylast=True)
+def register_ticket_kinds() -> list[TicketKind]:
+    return list(KERNEL_KINDS)
+
+@hookimpl(trylast=True)
+async def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> int | None:
+    """The grid's responsible staff member when the ticket is in a grid, else the first receiver."""
+    from core.tables import Grid
+
+    if ticket.get("grid_id"):
+        grid = await Grid.select(Grid.responsible_id).where(
+            (Grid.tenant_id == tenant_id) & (Grid.id == ticket["grid_id"])).first()
+        if grid and grid["responsible_id"]:
+            return grid["responsible_id"]
+    return ticket.get("first_receiver_id")
+
+@hookimpl(trylast=True)
+async def resolve_sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> Any:
+    from core.sla import default_policy
+
+    return await default_policy(tenant_id=tenant_id, project=project, ticket=ticket)
+
+
+@hookimpl(trylast=True)
+def register_periodic_jobs() -> list[Any]:
+    from core.contracts import PeriodicJob
+
+    return [PeriodicJob("core.sla_sweep", "core.sla_sweep", "every 5 minutes",
+                        "Find tickets near breach or breached and escalate them up the chain.")]
+
+
+@hookimpl(trylast=True)
+def register_sla_policies() -> list[Any]:
+    from core.sla import DEFAULT_POLICIES
+
+    return list(DEFAULT_POLICIES.values())
+
+
+@hookimpl(trylast=True)
+def register_notification_channels() -> list[Any]:
+    from core.channels import KERNEL_CHANNELS
+
+    return list(KERNEL_CHANNELS)

@@ -1,0 +1,163 @@
+"""The demo company: a residential estate and a commercial complex, staff in every role, and activity.
+
+`ensure_demo()` creates it once (idempotent by the tenant slug) and lets each enabled plugin add its
+own demo data through `seed_demo`.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from core import admin, tickets
+from core.plugins import get_registry
+from core.roles import ALL_ROLES
+from core.tables import Building, Customer, Grid, Occupancy, Project, Tenant, Unit, User
+from core.tenancy import TenantScope
+
+DEMO_SLUG = "demo"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲"
+ROLE_LOGINS = {role: f"demo-{role.replace('_', '-')}" for role in ALL_ROLES}
+ROLE_NAMES = {"company_cs": "周总监", "project_manager": "陈经理", "supervisor": "林主管", "team_lead": "郭组长",
+              "front_desk": "许前台", "butler": "王管家", "technician": "刘师傅", "finance": "何会计"}
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
+
+
+def _phone(rng: random.Random) -> str:
+    return "1" + rng.choice("3589") + "".join(str(rng.randint(0, 9)) for _ in range(9))
+
+
+async def ensure_demo(password: str, *, buildings: int = 12, as_of: datetime | None = None, slug: str = DEMO_SLUG,
+                      seed: int = 7) -> dict[str, Any]:
+    """Create the demo company if absent; return its logins."""
+    existing = await Tenant.select().where(Tenant.slug == slug).first()
+    logins = {role: (f"{slug}-{role.replace('_', '-')}" if slug != DEMO_SLUG else ROLE_LOGINS[role]) for role in ALL_ROLES}
+    if existing:
+        return {"tenant": existing, "logins": logins, "created": False}
+    rng = random.Random(seed)
+    as_of = as_of or datetime.now(timezone.utc)
+    tenant = await admin.create_tenant(slug, "示范物业服务有限公司 Demo Property Services", contact_name="周总监",
+                                       contact_phone="0755-88886666",
+                                       settings={"service_hours": {"opens": "08:00", "closes": "20:00"}})
+    scope = TenantScope(tenant["id"])
+    estate = await scope.insert(Project, code="HY", name="和苑小区 Heyuan Estate", kind="residential",
+                                address="深圳市南山区和苑路1号", total_area=Decimal("186000"))
+    plaza = await scope.insert(Project, code="ZX", name="中心广场 Central Plaza", kind="commercial",
+                               address="深圳市福田区中心路8号", total_area=Decimal("98000"))
+    staff: dict[str, int] = {}
+    for role in ALL_ROLES:
+        user = await User.select().where(User.login == logins[role]).first()
+        if user is None:
+            user = await admin.create_user(logins[role], ROLE_NAMES[role], password, phone=_phone(rng))
+        projects = [] if role == "company_cs" else [estate["id"], plaza["id"]]
+        await admin.add_membership(tenant["id"], user["id"], role, projects, work_phone=_phone(rng))
+        staff[role] = user["id"]
+    # residential estate: buildings × 2 entrances × 18 floors × 4 rooms
+    unit_rows, b_rows = [], []
+    for b in range(1, buildings + 1):
+        b_rows.append(await scope.insert(Building, project_id=estate["id"], code=f"{b}", name=f"{b}栋", floors=18))
+    for bld in b_rows:
+        for entrance in ("1", "2"):
+            for floor in range(1, 19):
+                for room in range(1, 5):
+                    unit_rows.append({"project_id": estate["id"], "building_id": bld["id"], "entrance": entrance,
+                                      "floor": floor, "room": f"{floor}{room:02d}",
+                                      "area": Decimal(rng.choice(["89.50", "96.20", "118.60", "143.00"])),
+                                      "use": "residential", "status": rng.choice(["sold"] * 3 + ["occupied"] * 6 + ["vacant"])})
+    await scope.insert_many(Unit, unit_rows)
+    # commercial complex: lobby, office, hotel, retail floors and a garage
+    tower = await scope.insert(Building, project_id=plaza["id"], code="T1", name="中心广场大厦", floors=40)
+    com_units = []
+    for floor in range(1, 41):
+        use = "retail" if floor <= 4 else ("office" if floor <= 28 else "hotel")
+        for room in range(1, 5 if use != "hotel" else 3):
+            com_units.append({"project_id": plaza["id"], "building_id": tower["id"], "entrance": "", "floor": floor,
+                              "room": f"{floor}{room:02d}", "area": Decimal(rng.choice(["180.00", "260.00", "420.00"])),
+                              "use": use, "status": "occupied"})
+    await scope.insert_many(Unit, com_units)
+    # a grid per two buildings (the residential plugin redraws them to 350–400 households when enabled)
+    units = await scope.select(Unit, Unit.id, Unit.building_id, Unit.status, Unit.project_id).where(
+        Unit.project_id == estate["id"]).order_by(Unit.id)
+    grid_ids = []
+    for i in range(0, len(b_rows), 2):
+        grid = await scope.insert(Grid, project_id=estate["id"], code=f"G{i // 2 + 1}", name=f"第{i // 2 + 1}网格",
+                                  responsible_id=staff["butler"] if i == 0 else (staff["team_lead"] if i == 2 else None))
+        grid_ids.append(grid["id"])
+        ids = [u["id"] for u in units if u["building_id"] in {b["id"] for b in b_rows[i:i + 2]}]
+        await scope.update(Unit, {Unit.grid_id: grid["id"]}).where(Unit.id.is_in(ids))
+    # customers: one owner per sold/occupied unit, some renters
+    occupied = [u for u in units if u["status"] != "vacant"]
+    cust_rows = [{"name": _name(rng), "phone": _phone(rng), "kind": "person",
+                  "id_number": f"4403{rng.randint(10**13, 10**14 - 1)}",
+                  "birthday": date(rng.randint(1950, 2000), rng.randint(1, 12), rng.randint(1, 28)),
+                  "greetings_opt_in": rng.random() < 0.4} for _ in occupied]
+    await scope.insert_many(Customer, cust_rows)
+    customers = await scope.select(Customer, Customer.id).order_by(Customer.id)
+    occ_rows = [{"customer_id": c["id"], "unit_id": u["id"], "role": "owner",
+                 "start_date": date(2019, 1, 1) + timedelta(days=rng.randint(0, 1500))}
+                for c, u in zip(customers, occupied)]
+    await scope.insert_many(Occupancy, occ_rows)
+    companies = []
+    for cu in await scope.select(Unit, Unit.id).where(Unit.project_id == plaza["id"]).order_by(Unit.id):
+        companies.append(cu["id"])
+    comp_rows = [{"name": f"{rng.choice(['华','远','嘉','恒','盛'])}{rng.choice(['信','达','和','创'])}科技有限公司",
+                  "kind": "company", "phone": _phone(rng)} for _ in companies]
+    await scope.insert_many(Customer, comp_rows)
+    comp_customers = await scope.select(Customer, Customer.id).where(Customer.kind == "company").order_by(Customer.id)
+    await scope.insert_many(Occupancy, [{"customer_id": c["id"], "unit_id": u, "role": "company",
+                                         "start_date": date(2021, 3, 1)} for c, u in zip(comp_customers, companies)])
+    await _demo_tickets(tenant["id"], estate, plaza, staff, occ_rows, rng, as_of)
+    projects = {"residential": estate, "commercial": plaza}
+    await get_registry().call("seed_demo", tenant_id=tenant["id"], projects=projects, staff=staff, as_of=as_of)
+    return {"tenant": tenant, "logins": logins, "created": True}
+
+
+TITLES = {
+    "repair": ["厨房水管漏水", "客厅灯不亮", "卫生间下水道堵塞", "门禁卡失灵", "楼道灯损坏", "电梯异响"],
+    "complaint": ["楼上装修噪音扰民", "垃圾清运不及时", "车位被占用", "宠物扰民", "绿化带有积水"],
+    "inquiry": ["物业费缴纳方式", "快递代收时间", "停车月卡办理", "装修申请流程"],
+    "suggestion": ["建议增加儿童游乐设施", "建议延长泳池开放时间", "建议增设快递柜"],
+}
+
+
+async def _demo_tickets(tenant_id: int, estate: dict, plaza: dict, staff: dict[str, int], occ_rows: list[dict],
+                        rng: random.Random, as_of: datetime, count: int = 240) -> None:
+    desk = await admin.principal_of(tenant_id, staff["front_desk"])
+    butler = await admin.principal_of(tenant_id, staff["butler"])
+    for i in range(count):
+        kind = rng.choices(["repair", "complaint", "inquiry", "suggestion"], weights=[5, 2, 4, 1])[0]
+        occ = rng.choice(occ_rows)
+        created = as_of - timedelta(days=rng.uniform(0, 120), hours=rng.uniform(0, 8))
+        data = {"project_id": estate["id"], "kind": kind, "title": rng.choice(TITLES[kind]),
+                "channel": rng.choice(["walk_in", "hotline", "wechat", "online", "patrol"]),
+                "priority": "emergency" if kind == "repair" and rng.random() < 0.1 else "normal",
+                "unit_id": occ["unit_id"], "customer_id": occ["customer_id"],
+                "complexity": "complex" if kind == "complaint" and rng.random() < 0.2 else "general",
+                "warranty": rng.choice(["in", "out"]) if kind == "repair" else None}
+        t = await tickets.create_ticket(desk, data, now=created)
+        age = as_of - created
+        step = created
+        actor = desk
+        if age < timedelta(days=1) and rng.random() < 0.6:
+            continue  # fresh tickets stay open in the inbox
+        if kind == "repair":
+            step += timedelta(minutes=rng.randint(3, 40))
+            await tickets.transition(actor, t["id"], "dispatched", executor_id=staff["technician"], now=step)
+            step += timedelta(hours=rng.uniform(0.5, 30))
+            await tickets.transition(actor, t["id"], "resolved", now=step)
+        else:
+            step += timedelta(minutes=rng.randint(1, 10) if kind == "inquiry" else rng.randint(60, 60 * 60))
+            await tickets.transition(actor, t["id"], "resolved", now=step, own_fault=kind == "complaint" and rng.random() < 0.1)
+        if kind in ("repair", "complaint"):
+            if rng.random() < 0.1 and age < timedelta(days=7):
+                continue  # waiting for its return visit
+            step += timedelta(hours=rng.uniform(1, 30))
+            await tickets.transition(actor, t["id"], "visited", satisfaction=rng.choice([5, 5, 4, 4, 3, 2]), now=step)
+        step += timedelta(minutes=5)
+        await tickets.transition(actor, t["id"], "closed", now=step)
+    _ = butler, plaza

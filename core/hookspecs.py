@@ -1,0 +1,206 @@
+"""Hook specifications: the plugin author's reference.
+
+A plugin implements hooks in its `hooks.py` with ``@hookimpl`` (``from core import hookimpl``).
+Rules that hold for every hook:
+
+* The kernel calls hooks with keyword arguments only; an implementation may accept any subset of
+  the arguments, in any order. Specs grow by adding arguments, never by changing them.
+* An implementation may return a value or an awaitable; the kernel awaits what needs it.
+* Every hook that touches tenant data receives ``tenant_id``. Hooks of a plugin that is disabled for
+  that tenant (or for the ticket's project) are not called.
+* ``register_*`` hooks are collected once at start-up; ``on_*`` hooks are events (their return value
+  is ignored); ``resolve_*`` hooks want one answer.
+* Rows are handed to hooks as plain dicts (column name → value), never as ORM objects.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("guanjia")
+
+
+# ---------------------------------------------------------------- register_* (collected at start-up)
+
+@hookspec
+def register_ticket_kinds() -> list[Any]:
+    """Ticket kinds this plugin adds.
+
+    :return: a list of `core.TicketKind`. Names must be unique across plugins; a plugin's kinds
+        should be prefixed with its name (``"commercial_buildings.after_hours_ac"``).
+    """
+
+
+@hookspec
+def register_routes() -> list[Any]:
+    """Litestar routers or route handlers for this plugin.
+
+    The kernel mounts them as given (use paths under ``/api/v1/<plugin-name>`` for the API and
+    ``/portal/<plugin-name>`` for pages) and answers 404 on them for a tenant that has the plugin
+    disabled. Handlers reach tenant data only through `core.tenancy` helpers.
+
+    :return: a list of `litestar.Router` or handlers.
+    """
+
+
+@hookspec
+def register_menu_items() -> list[Any]:
+    """Portal menu entries. Hidden for a tenant that has the plugin disabled.
+
+    :return: a list of `core.MenuItem`.
+    """
+
+
+@hookspec
+def register_dashboard_widgets() -> list[Any]:
+    """Cards for the portal dashboard.
+
+    :return: a list of `core.DashboardWidget`.
+    """
+
+
+@hookspec
+def register_permissions() -> list[Any]:
+    """Permissions this plugin checks, with the roles that hold them by default.
+
+    :return: a list of `core.Permission`.
+    """
+
+
+@hookspec
+def register_periodic_jobs() -> list[Any]:
+    """Periodic jobs with their schedule. Each runs with an explicit ``as_of`` and must be idempotent.
+
+    :return: a list of `core.PeriodicJob`.
+    """
+
+
+@hookspec
+def register_notification_channels() -> list[Any]:
+    """Ways to reach people (in-app, email, SMS, WeChat template message …).
+
+    :return: a list of `core.NotificationChannel`.
+    """
+
+
+@hookspec
+def register_sla_policies() -> list[Any]:
+    """Named SLA policies this plugin offers (for the portal and the tenant configuration).
+
+    :return: a list of `core.SlaPolicy`.
+    """
+
+
+@hookspec
+def register_template_dirs() -> list[str]:
+    """Folders of Jinja templates; put yours under ``templates/<plugin-name>/`` to avoid collisions.
+
+    :return: a list of absolute paths.
+    """
+
+
+# ---------------------------------------------------------------- on_* (events)
+
+@hookspec
+def on_ticket_created(tenant_id: int, ticket: dict[str, Any]) -> None:
+    """A ticket was created (its first event is written, due times are set).
+
+    :param tenant_id: the tenant.
+    :param ticket: the ticket row.
+    """
+
+
+@hookspec
+def on_ticket_status_changed(
+    tenant_id: int, ticket: dict[str, Any], from_status: str, to_status: str, reason: str, actor_id: int | None
+) -> None:
+    """A ticket moved through the state machine (after the change is stored).
+
+    :param tenant_id: the tenant.
+    :param ticket: the ticket row after the change.
+    :param from_status: the status it left.
+    :param to_status: the status it entered.
+    :param reason: the reason given ("" when none is needed).
+    :param actor_id: the staff user who did it (None for the system).
+    """
+
+
+@hookspec
+def on_customer_moved_in(tenant_id: int, customer_id: int, unit_id: int, role: str, start_date: Any) -> None:
+    """A customer started to hold a unit (owner, renter, company or resident).
+
+    :param tenant_id: the tenant.
+    :param customer_id: the customer.
+    :param unit_id: the unit.
+    :param role: ``owner``, ``renter``, ``company`` or ``resident``.
+    :param start_date: the first day (a `datetime.date`).
+    """
+
+
+@hookspec
+def on_customer_moved_out(tenant_id: int, customer_id: int, unit_id: int, role: str, end_date: Any) -> None:
+    """A customer stopped holding a unit.
+
+    :param tenant_id: the tenant.
+    :param customer_id: the customer.
+    :param unit_id: the unit.
+    :param role: the role that ended.
+    :param end_date: the last day (a `datetime.date`).
+    """
+
+
+@hookspec
+def on_ownership_changed(
+    tenant_id: int, unit_id: int, previous_owner_ids: list[int], new_owner_id: int, on_date: Any
+) -> None:
+    """The owner of a unit changed (a sale or transfer).
+
+    :param tenant_id: the tenant.
+    :param unit_id: the unit.
+    :param previous_owner_ids: customers whose ownership ended.
+    :param new_owner_id: the new owner.
+    :param on_date: the date of the change.
+    """
+
+
+# ---------------------------------------------------------------- resolve_* (one answer)
+
+@hookspec(firstresult=True)
+def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> int | None:
+    """Who answers for a new ticket (负责人). Stops at first non-None result.
+
+    The kernel's default (called last) answers the first receiver.
+
+    :param tenant_id: the tenant.
+    :param project: the ticket's project row.
+    :param ticket: the ticket about to be stored (``unit_id``, ``building_id``, ``grid_id``, ``kind`` …).
+    :return: a user id, or None to let the next plugin answer.
+    """
+
+
+@hookspec(firstresult=True)
+def resolve_sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> Any:
+    """Which SLA policy applies to a ticket. Stops at first non-None result.
+
+    The kernel's default (called last) answers the numbers of the seeds, with the tenant's and the
+    project's overrides applied.
+
+    :param tenant_id: the tenant.
+    :param project: the ticket's project row.
+    :param ticket: the ticket row (or the one about to be stored).
+    :return: a `core.SlaPolicy`, or None to let the next plugin answer.
+    """
+
+
+# ---------------------------------------------------------------- demo data
+
+@hookspec
+def seed_demo(tenant_id: int, projects: dict[str, dict[str, Any]], staff: dict[str, int], as_of: Any) -> None:
+    """Add this plugin's demo data to a demo company (called by ``guanjia demo`` and by tests).
+
+    :param tenant_id: the demo tenant.
+    :param projects: project rows by kind (``"residential"``, ``"commercial"``).
+    :param staff: user ids by role name.
+    :param as_of: the demo's "now" (an aware `datetime`).
+    """

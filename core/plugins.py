@@ -1,0 +1,244 @@
+"""The one plugin manager: discovery, validation at start-up, per-tenant enablement, hook calls.
+
+Plugins are packages registered in the entry-point group ``guanjia`` (built-ins too). A package
+exports ``plugin = PluginMeta(...)`` in its ``__init__.py`` and implements hooks in ``hooks.py``.
+The kernel's own defaults are a plugin named ``core``, registered with ``trylast``.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any, Iterable
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from core import hookspecs
+from core.contracts import PluginMeta
+
+ENTRY_POINT_GROUP = "guanjia"
+CORE_VERSION = "0.1.0"
+hookimpl = pluggy.HookimplMarker("guanjia")
+
+
+class PluginError(RuntimeError):
+    """A plugin failed validation; the message names the plugin and the hook."""
+
+
+def _entry_point_modules() -> list[tuple[str, str]]:
+    return [(ep.name, ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+
+
+def discover_piccolo_apps() -> list[str]:
+    """Piccolo apps of the installed plugins (used by `core.piccolo_conf`)."""
+    apps = []
+    for _, value in _entry_point_modules():
+        module = value.split(":")[0]
+        if importlib.util.find_spec(f"{module}.piccolo_app") is not None:
+            apps.append(f"{module}.piccolo_app")
+    return apps
+
+
+class PluginRegistry:
+    """Every plugin known to this process, and which of them each tenant has enabled."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("guanjia")
+        self.pm.add_hookspecs(hookspecs)
+        self.metas: dict[str, PluginMeta] = {}
+        self.packages: dict[str, ModuleType] = {}
+        self._enabled_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+        self.cache_seconds = 5.0
+
+    # ------------------------------------------------------------ loading
+    def add(self, package: ModuleType | str, *, source: str = "") -> PluginMeta:
+        """Register a plugin package (module or dotted name)."""
+        if isinstance(package, str):
+            try:
+                package = importlib.import_module(package)
+            except Exception as exc:  # noqa: BLE001
+                raise PluginError(f"plugin {source or package}: cannot be imported: {exc}") from exc
+        meta = getattr(package, "plugin", None)
+        if not isinstance(meta, PluginMeta):
+            raise PluginError(f"plugin {source or package.__name__}: its package must export `plugin = PluginMeta(...)`")
+        if meta.name in self.metas:
+            raise PluginError(f"plugin {meta.name}: duplicate name (from {package.__name__} and "
+                              f"{self.packages[meta.name].__name__})")
+        try:
+            spec = SpecifierSet(meta.core_version)
+        except InvalidSpecifier as exc:
+            raise PluginError(f"plugin {meta.name}: core_version {meta.core_version!r} is not a version range") from exc
+        if Version(CORE_VERSION) not in spec:
+            raise PluginError(f"plugin {meta.name}: needs core {meta.core_version}, this is core {CORE_VERSION}")
+        hooks = getattr(package, "hooks", None)
+        if hooks is None and hasattr(package, "__path__") and \
+                importlib.util.find_spec(f"{package.__name__}.hooks") is not None:
+            hooks = importlib.import_module(f"{package.__name__}.hooks")
+        if hooks is None and not hasattr(package, "__path__"):
+            hooks = package  # a single-module plugin keeps its hooks beside its metadata
+        if hooks is not None:
+            self._register_hooks(meta.name, hooks)
+        self.metas[meta.name] = meta
+        self.packages[meta.name] = package
+        return meta
+
+    def _register_hooks(self, name: str, hooks: ModuleType | object) -> None:
+        try:
+            self.pm.register(hooks, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {name}: {exc}") from exc
+        for attr in dir(hooks):
+            fn = getattr(hooks, attr)
+            if callable(fn) and attr.startswith(("register_", "on_", "resolve_", "seed_")) and \
+                    not hasattr(fn, "guanjia_impl") and inspect.isfunction(fn) and fn.__module__ == getattr(hooks, "__name__", ""):
+                raise PluginError(f"plugin {name}: {attr} looks like a hook but is not marked @hookimpl")
+
+    def load_entry_points(self) -> None:
+        for ep_name, value in _entry_point_modules():
+            module = value.split(":")[0]
+            if ep_name in self.metas:
+                continue
+            self.add(module, source=ep_name)
+
+    def validate(self) -> None:
+        """Fail loudly: unknown hook names, missing dependencies."""
+        for name, impls in self._impls_without_spec():
+            raise PluginError(f"plugin {name}: implements unknown hook {impls!r}; see core/hookspecs.py for the hooks there are")
+        for meta in self.metas.values():
+            for dep in meta.dependencies:
+                if dep not in self.metas:
+                    raise PluginError(f"plugin {meta.name}: depends on plugin {dep!r}, which is not installed")
+
+    def _impls_without_spec(self) -> Iterable[tuple[str, str]]:
+        for hook_name in dir(self.pm.hook):
+            if hook_name.startswith("_"):
+                continue
+            caller = getattr(self.pm.hook, hook_name)
+            if isinstance(caller, pluggy.HookCaller) and caller.spec is None:
+                for impl in caller.get_hookimpls():
+                    yield impl.plugin_name, hook_name
+
+    # ------------------------------------------------------------ introspection
+    def hooks_of(self, name: str) -> list[str]:
+        plugin = self.pm.get_plugin(name)
+        if plugin is None:
+            return []
+        return sorted(c.name for c in (self.pm.get_hookcallers(plugin) or []))
+
+    def collect(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Results of a ``register_*`` hook as (plugin name, item), in registration order."""
+        out: list[tuple[str, Any]] = []
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):
+            result = impl.function()
+            for item in result or []:
+                out.append((impl.plugin_name, item))
+        return out
+
+    # ------------------------------------------------------------ enablement
+    async def _states(self, tenant_id: int) -> list[dict[str, Any]]:
+        from core.tables import PluginState
+
+        now = time.monotonic()
+        hit = self._enabled_cache.get(tenant_id)
+        if hit and hit[0] > now:
+            return hit[1]
+        rows = await PluginState.select().where(PluginState.tenant_id == tenant_id)
+        self._enabled_cache[tenant_id] = (now + self.cache_seconds, rows)
+        return rows
+
+    def forget(self, tenant_id: int | None = None) -> None:
+        if tenant_id is None:
+            self._enabled_cache.clear()
+        else:
+            self._enabled_cache.pop(tenant_id, None)
+
+    async def enabled(self, tenant_id: int, project_id: int | None = None) -> frozenset[str]:
+        """Plugins enabled for a tenant (any project counts) or, with `project_id`, for that project."""
+        states = await self._states(tenant_id)
+        tenant_level = {s["plugin"]: s["enabled"] for s in states if s["project_id"] is None}
+        names = {"core"}
+        for name in self.metas:
+            if name == "core":
+                continue
+            if project_id is None:
+                if tenant_level.get(name) or any(s["plugin"] == name and s["enabled"] for s in states):
+                    names.add(name)
+            else:
+                project_level = [s["enabled"] for s in states if s["plugin"] == name and s["project_id"] == project_id]
+                on = project_level[0] if project_level else tenant_level.get(name, False)
+                if on:
+                    names.add(name)
+        # a plugin whose dependency is off is off too
+        for name in list(names):
+            if any(dep not in names for dep in self.metas.get(name, PluginMeta(name, "0")).dependencies):
+                names.discard(name)
+        return frozenset(names)
+
+    async def settings(self, tenant_id: int, plugin: str, project_id: int | None = None) -> dict[str, Any]:
+        """A plugin's settings: defaults ← tenant ← project."""
+        from core.db import json_value
+
+        merged = dict(self.metas[plugin].settings) if plugin in self.metas else {}
+        states = await self._states(tenant_id)
+        levels = [None] if project_id is None else [None, project_id]
+        for level in levels:
+            for s in states:
+                if s["plugin"] == plugin and s["project_id"] == level:
+                    merged.update(json_value(s["settings"]) or {})
+        return merged
+
+    # ------------------------------------------------------------ calling
+    def _impls(self, hook_name: str, enabled: frozenset[str]) -> list[pluggy.HookImpl]:
+        caller = getattr(self.pm.hook, hook_name)
+        return [i for i in reversed(caller.get_hookimpls()) if i.plugin_name in enabled]
+
+    async def call(self, hook_name: str, *, tenant_id: int, project_id: int | None = None, **kwargs: Any) -> list[Any]:
+        """Call every enabled implementation of a hook; awaits awaitables; returns the non-None results."""
+        enabled = await self.enabled(tenant_id, project_id)
+        kwargs["tenant_id"] = tenant_id
+        results = []
+        for impl in self._impls(hook_name, enabled):
+            value = impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
+            if inspect.isawaitable(value):
+                value = await value
+            if value is not None:
+                results.append(value)
+        return results
+
+    async def first(self, hook_name: str, *, tenant_id: int, project_id: int | None = None, **kwargs: Any) -> Any:
+        """Call a ``resolve_*`` hook: the first non-None answer of the enabled implementations."""
+        enabled = await self.enabled(tenant_id, project_id)
+        kwargs["tenant_id"] = tenant_id
+        for impl in self._impls(hook_name, enabled):
+            value = impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
+            if inspect.isawaitable(value):
+                value = await value
+            if value is not None:
+                return value
+        return None
+
+
+_registry: PluginRegistry | None = None
+
+
+def get_registry() -> PluginRegistry:
+    """The process-wide registry: the kernel's defaults plus every entry-point plugin, validated."""
+    global _registry
+    if _registry is None:
+        registry = PluginRegistry()
+        registry.add("core.defaults")
+        registry.load_entry_points()
+        registry.validate()
+        _registry = registry
+    return _registry
+
+
+def set_registry(registry: PluginRegistry | None) -> None:
+    """Replace the process-wide registry (tests add their own plugins this way)."""
+    global _registry
+    _registry = registry

@@ -1,0 +1,364 @@
+"""Ticket services: create, change status, update, list and read the timeline.
+
+Every status change goes through `core.workflow`; due times through `core.sla`; the responsible
+person and the SLA policy through the `resolve_*` hooks. Each change writes one `TicketEvent`.
+"""
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from core import workflow
+from core.contracts import SlaPolicy, TicketKind
+from core.db import json_value, transaction
+from core.errors import Problem, invalid
+from core.plugins import get_registry
+from core.sla import add_deadline, calendar_for, next_due
+from core.tables import Building, Customer, Grid, Project, Ticket, TicketEvent, Unit, User, Membership
+from core.tenancy import Principal, TenantScope
+
+CHANNELS: dict[str, tuple[str, str]] = {
+    "walk_in": ("来访", "Walk-in"),
+    "hotline": ("热线", "Hotline"),
+    "suggestion_box": ("意见箱", "Suggestion box"),
+    "online": ("线上/App", "Online / app"),
+    "wechat": ("微信", "WeChat"),
+    "patrol": ("巡查", "Patrol"),
+}
+PRIORITIES = ("emergency", "normal")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ticket_kinds() -> dict[str, tuple[str, TicketKind]]:
+    """All registered kinds: name -> (plugin, kind)."""
+    return {k.name: (plugin, k) for plugin, k in get_registry().collect("register_ticket_kinds")}
+
+
+async def kinds_for(tenant_id: int, project_id: int | None) -> dict[str, TicketKind]:
+    enabled = await get_registry().enabled(tenant_id, project_id)
+    return {name: k for name, (plugin, k) in ticket_kinds().items() if plugin in enabled}
+
+
+async def _visible_project(principal: Principal, project_id: int) -> dict[str, Any]:
+    project = await principal.scope.get_or_none(Project, project_id)
+    if project is None or not principal.sees_project(project_id):
+        raise invalid("project_id", "no such project")
+    return project
+
+
+async def _sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> SlaPolicy | None:
+    return await get_registry().first("resolve_sla_policy", tenant_id=tenant_id, project_id=project["id"],
+                                      project=project, ticket=ticket)
+
+
+async def create_ticket(principal: Principal, data: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+    """Create a ticket received by `principal`. `data` holds the validated fields of `TicketCreate`."""
+    principal.require("ticket.create")
+    scope = principal.scope
+    now = now or data.pop("received_at", None) or utcnow()
+    data.pop("received_at", None)
+    project = await _visible_project(principal, data["project_id"])
+    kinds = await kinds_for(principal.tenant_id, project["id"])
+    if data["kind"] not in kinds:
+        raise invalid("kind", f"unknown ticket kind {data['kind']!r}; known: {', '.join(sorted(kinds))}")
+    kind = kinds[data["kind"]]
+    if data.get("channel") not in CHANNELS:
+        raise invalid("channel", f"one of {', '.join(CHANNELS)}")
+    row: dict[str, Any] = {k: v for k, v in data.items() if v is not None}
+    row.setdefault("priority", "normal")
+    if row["priority"] not in PRIORITIES:
+        raise invalid("priority", "emergency or normal")
+    if row.get("unit_id") is not None:
+        unit = await scope.get_or_none(Unit, row["unit_id"])
+        if unit is None or unit["project_id"] != project["id"]:
+            raise invalid("unit_id", "no such unit in this project")
+        row["building_id"] = unit["building_id"]
+        row["grid_id"] = unit["grid_id"]
+        row.setdefault("repair_area", "private" if data["kind"] == "repair" else None)
+    elif row.get("building_id") is not None:
+        building = await scope.get_or_none(Building, row["building_id"])
+        if building is None or building["project_id"] != project["id"]:
+            raise invalid("building_id", "no such building in this project")
+        if data["kind"] == "repair":
+            row.setdefault("repair_area", "public")
+    if row.get("customer_id") is not None:
+        if await scope.get_or_none(Customer, row["customer_id"], Customer.id) is None:
+            raise invalid("customer_id", "no such customer")
+    if row.get("repair_area") not in (None, "public", "private"):
+        raise invalid("repair_area", "public or private")
+    if row.get("warranty") not in (None, "in", "out"):
+        raise invalid("warranty", "in or out")
+    if row.get("complexity", "general") not in ("general", "complex"):
+        raise invalid("complexity", "general or complex")
+    for field in kind.form_fields:
+        if field.required and not (row.get("data") or {}).get(field.name):
+            raise invalid(f"data.{field.name}", "is required for this kind of ticket")
+    row.update(tenant_id=principal.tenant_id, status="received", first_receiver_id=principal.user_id,
+               created_at=now, updated_at=now)
+    row["responsible_id"] = await get_registry().first(
+        "resolve_responsible", tenant_id=principal.tenant_id, project_id=project["id"], project=project, ticket=row)
+    if row.get("executor_id") is not None:
+        await _check_staff(principal.tenant_id, row["executor_id"], "executor_id")
+    policy = await _sla_policy(principal.tenant_id, project, row)
+    cal = await calendar_for(principal.tenant_id)
+    if policy is not None:
+        row["sla_policy"] = policy.name
+        row["response_due_at"] = add_deadline(cal, now, policy.response)
+        row["resolution_due_at"] = add_deadline(cal, now, policy.resolution)
+    row["next_due_at"] = next_due(row)
+    async with transaction():
+        ticket = await scope.insert(Ticket, **{k: v for k, v in row.items() if k != "tenant_id"})
+        await scope.insert(TicketEvent, ticket_id=ticket["id"], at=now, actor_id=principal.user_id, kind="created",
+                           to_status="received", data={"channel": row["channel"], "sla_policy": row.get("sla_policy", ""),
+                                                        "responsible_id": row["responsible_id"]})
+        if ticket.get("is_major"):
+            await scope.insert(TicketEvent, ticket_id=ticket["id"], at=now, actor_id=principal.user_id,
+                               kind="major_reported", reason="重大投诉/群诉: reported at once to the project manager and the company CS department",
+                               data={})
+    await get_registry().call("on_ticket_created", tenant_id=principal.tenant_id, project_id=project["id"], ticket=ticket)
+    from core import signals
+
+    await signals.ticket_created(principal.tenant_id, ticket, project)
+    return ticket
+
+
+async def _check_staff(tenant_id: int, user_id: int, field: str) -> None:
+    found = await Membership.exists().where((Membership.tenant_id == tenant_id) & (Membership.user_id == user_id)
+                                             & (Membership.is_active == True))  # noqa: E712
+    if not found:
+        raise invalid(field, "no such staff member in this company")
+
+
+async def get_ticket(principal: Principal, ticket_id: int) -> dict[str, Any]:
+    """A ticket this principal may see, or 404."""
+    ticket = await principal.scope.get(Ticket, ticket_id, what="ticket")
+    if not principal.sees_ticket(ticket):
+        raise Problem(404, "Not found", "No such ticket.")
+    return ticket
+
+
+async def transition(principal: Principal, ticket_id: int, to: str, *, reason: str = "",
+                     executor_id: int | None = None, satisfaction: int | None = None,
+                     promised_at: datetime | None = None, own_fault: bool | None = None,
+                     now: datetime | None = None) -> dict[str, Any]:
+    """Move a ticket through the state machine; writes one event; 409 names the allowed moves."""
+    principal.require("ticket.transition")
+    now = now or utcnow()
+    ticket = await get_ticket(principal, ticket_id)
+    kinds = ticket_kinds()
+    kind = kinds.get(ticket["kind"], ("core", TicketKind(ticket["kind"], "", "")))[1]
+    frm = ticket["status"]
+    workflow.check_transition(frm, to, reason=reason, hold_from=ticket["hold_from"],
+                              requires_return_visit=kind.requires_return_visit,
+                              return_visited=ticket["return_visited_at"] is not None)
+    changes: dict[str, Any] = {"status": to, "updated_at": now}
+    if to == "dispatched":
+        if executor_id is None and ticket["executor_id"] is None:
+            raise invalid("executor_id", "dispatching needs the technician who will do the work")
+    if executor_id is not None:
+        await _check_staff(principal.tenant_id, executor_id, "executor_id")
+        changes["executor_id"] = executor_id
+    responds = ("in_progress", "resolved") if ticket["priority"] == "emergency" else ("dispatched", "in_progress", "resolved")
+    if ticket["responded_at"] is None and to in responds:
+        changes["responded_at"] = now
+    if promised_at is not None:
+        changes["promised_at"] = promised_at
+    if frm == "on_hold":
+        held = now - ticket["held_at"] if ticket["held_at"] else timedelta(0)
+        changes.update(held_at=None, hold_from=None, held_seconds=ticket["held_seconds"] + int(held.total_seconds()))
+        if ticket["resolution_due_at"] is not None:
+            changes["resolution_due_at"] = ticket["resolution_due_at"] + held
+    if to == "on_hold":
+        changes.update(held_at=now, hold_from=frm)
+    if to == "resolved":
+        changes["resolved_at"] = now
+        if own_fault is not None:
+            changes["own_fault"] = own_fault
+        if kind.requires_return_visit:
+            project = await principal.scope.get(Project, ticket["project_id"])
+            policy = await _sla_policy(principal.tenant_id, project, ticket)
+            cal = await calendar_for(principal.tenant_id)
+            changes["return_visit_due_at"] = add_deadline(cal, now, policy.return_visit) if policy else None
+    if to == "visited":
+        if satisfaction is not None and not 1 <= satisfaction <= 5:
+            raise invalid("satisfaction", "a score from 1 to 5")
+        changes.update(return_visited_at=now, satisfaction=satisfaction)
+    if to == "closed":
+        changes["closed_at"] = now
+    if to == "reopened":
+        changes.update(resolved_at=None, return_visited_at=None, return_visit_due_at=None, closed_at=None, satisfaction=None)
+        project = await principal.scope.get(Project, ticket["project_id"])
+        policy = await _sla_policy(principal.tenant_id, project, ticket)
+        if policy is not None:
+            cal = await calendar_for(principal.tenant_id)
+            changes["resolution_due_at"] = add_deadline(cal, now, policy.resolution)
+    merged = {**ticket, **changes}
+    changes["next_due_at"] = next_due(merged)
+    if changes["next_due_at"] != ticket["next_due_at"]:
+        changes["escalation_level"] = 0  # a new clock starts its escalation from the beginning
+    merged.update(changes)
+    event_data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in
+                  {"executor_id": executor_id, "satisfaction": satisfaction, "promised_at": promised_at,
+                   "own_fault": own_fault}.items() if v is not None}
+    async with transaction():
+        updated = await principal.scope.update(Ticket, {getattr(Ticket, k): v for k, v in changes.items()}).where(
+            (Ticket.id == ticket_id) & (Ticket.status == frm)).returning(Ticket.id)
+        if not updated:
+            raise Problem(409, "Conflict", "The ticket changed meanwhile; reload it and try again.")
+        event = await principal.scope.insert(TicketEvent, ticket_id=ticket_id, at=now, actor_id=principal.user_id,
+                                             kind="status", from_status=frm, to_status=to, reason=reason, data=event_data)
+    await get_registry().call("on_ticket_status_changed", tenant_id=principal.tenant_id, project_id=ticket["project_id"],
+                              ticket=merged, from_status=frm, to_status=to, reason=reason, actor_id=principal.user_id)
+    from core import signals
+
+    await signals.ticket_status_changed(principal.tenant_id, merged, frm, to, event)
+    return merged
+
+
+UPDATABLE = ("title", "description", "executor_id", "repair_area", "warranty", "complexity", "is_major", "promised_at",
+             "own_fault", "customer_id", "contact_phone", "place_note", "priority", "data")
+
+
+async def update_ticket(principal: Principal, ticket_id: int, changes: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+    """Edit fields of an open ticket; each edit is on the timeline."""
+    principal.require("ticket.update")
+    now = now or utcnow()
+    ticket = await get_ticket(principal, ticket_id)
+    changes = {k: v for k, v in changes.items() if k in UPDATABLE}
+    if not changes:
+        return ticket
+    if "executor_id" in changes and changes["executor_id"] is not None:
+        await _check_staff(principal.tenant_id, changes["executor_id"], "executor_id")
+    if "customer_id" in changes and changes["customer_id"] is not None:
+        if await principal.scope.get_or_none(Customer, changes["customer_id"], Customer.id) is None:
+            raise invalid("customer_id", "no such customer")
+    if changes.get("repair_area") not in (None, "public", "private"):
+        raise invalid("repair_area", "public or private")
+    if changes.get("warranty") not in (None, "in", "out"):
+        raise invalid("warranty", "in or out")
+    if changes.get("priority") not in (None, *PRIORITIES):
+        raise invalid("priority", "emergency or normal")
+    if changes.get("complexity") not in (None, "general", "complex"):
+        raise invalid("complexity", "general or complex")
+    recompute = any(k in changes for k in ("priority", "complexity"))
+    merged = {**ticket, **changes}
+    if recompute and ticket["status"] not in workflow.DONE_STATUSES:
+        project = await principal.scope.get(Project, ticket["project_id"])
+        policy = await _sla_policy(principal.tenant_id, project, merged)
+        cal = await calendar_for(principal.tenant_id)
+        if policy is not None:
+            changes["sla_policy"] = policy.name
+            changes["response_due_at"] = add_deadline(cal, ticket["created_at"], policy.response)
+            changes["resolution_due_at"] = add_deadline(cal, ticket["created_at"], policy.resolution)
+            merged.update(changes)
+    changes["next_due_at"] = merged["next_due_at"] = next_due(merged)
+    if changes["next_due_at"] != ticket["next_due_at"]:
+        changes["escalation_level"] = 0
+    changes["updated_at"] = now
+    became_major = changes.get("is_major") and not ticket["is_major"]
+    async with transaction():
+        await principal.scope.update(Ticket, {getattr(Ticket, k): v for k, v in changes.items()}).where(Ticket.id == ticket_id)
+        shown = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()
+                 if k not in ("updated_at", "next_due_at", "response_due_at", "resolution_due_at")}
+        await principal.scope.insert(TicketEvent, ticket_id=ticket_id, at=now, actor_id=principal.user_id, kind="updated",
+                                     data=shown)
+        if became_major:
+            await principal.scope.insert(TicketEvent, ticket_id=ticket_id, at=now, actor_id=principal.user_id,
+                                         kind="major_reported",
+                                         reason="重大投诉/群诉: reported at once to the project manager and the company CS department")
+    if became_major:
+        from core import signals
+
+        project = await principal.scope.get(Project, ticket["project_id"])
+        await signals.major_complaint(principal.tenant_id, merged, project)
+    return {**ticket, **changes}
+
+
+async def add_comment(principal: Principal, ticket_id: int, text: str, *, now: datetime | None = None) -> dict[str, Any]:
+    await get_ticket(principal, ticket_id)
+    return await principal.scope.insert(TicketEvent, ticket_id=ticket_id, at=now or utcnow(), actor_id=principal.user_id,
+                                        kind="comment", reason=text)
+
+
+async def events(principal: Principal, ticket_id: int) -> list[dict[str, Any]]:
+    await get_ticket(principal, ticket_id)
+    rows = await (principal.scope.select(TicketEvent, TicketEvent.all_columns(),
+                                         TicketEvent.actor_id.name.as_alias("actor_name"))
+                  .where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id))
+    for r in rows:
+        r["data"] = json_value(r["data"]) or {}
+    return rows
+
+
+def encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except Exception as exc:  # noqa: BLE001
+        raise invalid("cursor", "not a cursor this API gave out") from exc
+
+
+LIST_COLUMNS = (
+    Ticket.id, Ticket.project_id, Ticket.kind, Ticket.channel, Ticket.priority, Ticket.status, Ticket.title,
+    Ticket.unit_id, Ticket.building_id, Ticket.grid_id, Ticket.customer_id, Ticket.first_receiver_id,
+    Ticket.responsible_id, Ticket.executor_id, Ticket.is_major, Ticket.response_due_at, Ticket.resolution_due_at,
+    Ticket.return_visit_due_at, Ticket.promised_at, Ticket.next_due_at, Ticket.escalation_level, Ticket.created_at,
+    Ticket.updated_at,
+)
+
+
+async def list_tickets(principal: Principal, *, project_id: int | None = None, grid_id: int | None = None,
+                       status: str | None = None, kind: str | None = None, responsible_id: int | None = None,
+                       executor_id: int | None = None, customer_id: int | None = None, unit_id: int | None = None,
+                       due_before: datetime | None = None, mine: bool = False, cursor: str | None = None,
+                       limit: int = 25) -> dict[str, Any]:
+    """The inbox: newest first, keyset-paged by id."""
+    query = principal.scope.select(Ticket, *LIST_COLUMNS)
+    clause = principal.project_filter(Ticket.project_id)
+    if clause is not None:
+        query = query.where(clause)
+    clause = principal.ticket_filter(Ticket)
+    if clause is not None:
+        query = query.where(clause)
+    if project_id is not None:
+        query = query.where(Ticket.project_id == project_id)
+    if grid_id is not None:
+        query = query.where(Ticket.grid_id == grid_id)
+    if status:
+        wanted = workflow.OPEN_STATUSES if status == "open" else tuple(status.split(","))
+        unknown = [s for s in wanted if s not in workflow.STATUSES]
+        if unknown:
+            raise invalid("status", f"unknown status {unknown[0]!r}; use open or one of {', '.join(workflow.STATUSES)}")
+        query = query.where(Ticket.status == wanted[0]) if len(wanted) == 1 else query.where(Ticket.status.is_in(list(wanted)))
+    if kind:
+        query = query.where(Ticket.kind == kind)
+    if responsible_id is not None:
+        query = query.where(Ticket.responsible_id == responsible_id)
+    if executor_id is not None:
+        query = query.where(Ticket.executor_id == executor_id)
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    if unit_id is not None:
+        query = query.where(Ticket.unit_id == unit_id)
+    if due_before is not None:
+        query = query.where(Ticket.next_due_at <= due_before)
+    if mine:
+        query = query.where((Ticket.responsible_id == principal.user_id) | (Ticket.executor_id == principal.user_id)
+                            | (Ticket.first_receiver_id == principal.user_id))
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Ticket.id < after)
+    limit = max(1, min(limit, 100))
+    rows = await query.order_by(Ticket.id, ascending=False).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": encode_cursor(rows[-1]["id"]) if more and rows else None}
