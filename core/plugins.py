@@ -74,6 +74,9 @@ class PluginRegistry:
             raise PluginError(f"plugin {meta.name}: core_version {meta.core_version!r} is not a version range") from exc
         if Version(CORE_VERSION) not in spec:
             raise PluginError(f"plugin {meta.name}: needs core {meta.core_version}, this is core {CORE_VERSION}")
+        if hasattr(package, "__path__") and importlib.util.find_spec(f"{package.__name__}.hookspecs") is not None:
+            # a plugin may offer hooks of its own to the plugins that depend on it
+            self.pm.add_hookspecs(importlib.import_module(f"{package.__name__}.hookspecs"))
         hooks = getattr(package, "hooks", None)
         if hooks is None and hasattr(package, "__path__") and \
                 importlib.util.find_spec(f"{package.__name__}.hooks") is not None:
@@ -242,3 +245,6 @@ def set_registry(registry: PluginRegistry | None) -> None:
     """Replace the process-wide registry (tests add their own plugins this way)."""
     global _registry
     _registry = registry
+    from core.roles import forget_plugin_permissions
+
+    forget_plugin_permissions()

@@ -54,4 +54,24 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 
 def roles_with(permission: str) -> tuple[str, ...]:
-    return PERMISSIONS.get(permission, ())
+    """Roles holding a permission: the kernel's, then those plugins declare with `register_permissions`."""
+    if permission in PERMISSIONS:
+        return PERMISSIONS[permission]
+    return plugin_permissions().get(permission, ())
+
+
+_plugin_permissions: dict[str, tuple[str, ...]] | None = None
+
+
+def plugin_permissions() -> dict[str, tuple[str, ...]]:
+    global _plugin_permissions
+    if _plugin_permissions is None:
+        from core.plugins import get_registry
+
+        _plugin_permissions = {p.name: tuple(p.roles) for _, p in get_registry().collect("register_permissions")}
+    return _plugin_permissions
+
+
+def forget_plugin_permissions() -> None:
+    global _plugin_permissions
+    _plugin_permissions = None
