@@ -68,9 +68,11 @@ class KernelPlugin(InitPlugin):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from core.api.controllers import KERNEL_CONTROLLERS
+        from core.api.ops_controllers import OPS_CONTROLLERS
+        from core.api.sla_controllers import SLA_CONTROLLERS
         from frontend.portal import PORTAL_HANDLERS, STATIC_DIR, template_config
 
-        app_config.route_handlers.extend([healthz, readyz, *KERNEL_CONTROLLERS, *PORTAL_HANDLERS, *plugin_routers(),
+        app_config.route_handlers.extend([healthz, readyz, *KERNEL_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *plugin_routers(),
                                           create_static_files_router(path="/static", directories=[STATIC_DIR],
                                                                      include_in_schema=False)])
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
