@@ -123,7 +123,8 @@ class PluginRegistry:
             caller = getattr(self.pm.hook, hook_name)
             if isinstance(caller, pluggy.HookCaller) and caller.spec is None:
                 for impl in caller.get_hookimpls():
-                    yield impl.plugin_name, hook_name
+                    if not impl.optionalhook:  # hooks offered by an optional plugin may be absent
+                        yield impl.plugin_name, hook_name
 
     # ------------------------------------------------------------ introspection
     def hooks_of(self, name: str) -> list[str]:
