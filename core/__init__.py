@@ -24,7 +24,7 @@ __all__ = [
     "Role", "ServiceHours", "SlaPolicy", "TenantScope", "TicketKind", "WorkCalendar", "conflict", "fetch", "forbidden",
     "hookimpl", "invalid", "is_postgres", "json_value", "not_found", "transaction", "actor", "enqueue", "notify",
     "tables", "tickets", "places", "sla", "calendar_for", "Controller", "get_registry", "present_customer",
-    "principal_of", "admin", "workflow", "schemas", "utcnow", "scheduler", "kpi",
+    "principal_of", "admin", "workflow", "schemas", "utcnow", "scheduler", "kpi", "audit",
 ]
 
 
@@ -40,6 +40,7 @@ def __getattr__(name: str):
         "present_customer": ("core.places", "present_customer"), "principal_of": ("core.admin", "principal_of"),
         "admin": ("core.admin", None), "workflow": ("core.workflow", None), "schemas": ("core.api.schemas", None),
         "utcnow": ("core.tickets", "utcnow"), "scheduler": ("core.scheduler", None), "kpi": ("core.kpi", None),
+        "audit": ("core.audit", None),
     }
     if name in lazy:
         module, attr = lazy[name]

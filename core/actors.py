@@ -9,9 +9,10 @@ async def ticket_created(tenant_id: int, ticket_id: int) -> None:
     """Tell the responsible person and the executor about a new ticket (in-app)."""
     from core import notify
     from core.tables import Ticket
+    from core.tenancy import TenantScope
 
-    t = await Ticket.select(Ticket.id, Ticket.title, Ticket.description, Ticket.responsible_id, Ticket.executor_id,
-                            Ticket.first_receiver_id).where((Ticket.tenant_id == tenant_id) & (Ticket.id == ticket_id)).first()
+    t = await TenantScope(tenant_id).get_or_none(Ticket, ticket_id, Ticket.id, Ticket.title, Ticket.description,
+                                                 Ticket.responsible_id, Ticket.executor_id, Ticket.first_receiver_id)
     if t is None:
         return
     users = [u for u in (t["responsible_id"], t["executor_id"]) if u and u != t["first_receiver_id"]]
@@ -20,17 +21,23 @@ async def ticket_created(tenant_id: int, ticket_id: int) -> None:
 
 
 @actor("core", "deliver_notification", queue="notifications")
-async def deliver_notification(tenant_id: int, notification_id: int) -> None:
+async def deliver_notification(tenant_id: int, notification_id: int) -> str:
+    """Send one recorded message through its channel (email, SMS, WeChat …) and record the outcome."""
     from core import notify
 
-    await notify.deliver(tenant_id, notification_id)
+    return await notify.deliver(tenant_id, notification_id)
 
 
 @actor("core", "sla_sweep", queue="periodic")
 async def sla_sweep(as_of: str) -> dict:
-    """Escalate tickets near breach or breached, as of a moment (idempotent)."""
+    """Escalate tickets near breach or breached, as of a moment (idempotent). A date or a moment
+    without a zone is read in Beijing time."""
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from core.sweep import sweep
 
-    return await sweep(datetime.fromisoformat(as_of))
+    moment = datetime.fromisoformat(as_of)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return await sweep(moment)

@@ -56,11 +56,12 @@ def plugin_guard(plugin_name: str):
 
 
 def plugin_routers() -> list[Router]:
-    routers = []
+    """One router per plugin (so a plugin's handlers may share a path with different methods), guarded."""
+    handlers: dict[str, list[Any]] = {}
     for plugin_name, handler in get_registry().collect("register_routes"):
-        routers.append(Router(path="/", route_handlers=[handler], guards=[plugin_guard(plugin_name)],
-                              opt={"plugin": plugin_name}))
-    return routers
+        handlers.setdefault(plugin_name, []).append(handler)
+    return [Router(path="/", route_handlers=items, guards=[plugin_guard(name)], opt={"plugin": name})
+            for name, items in handlers.items()]
 
 
 class KernelPlugin(InitPlugin):
@@ -70,14 +71,19 @@ class KernelPlugin(InitPlugin):
         from core.api.controllers import KERNEL_CONTROLLERS
         from core.api.ops_controllers import OPS_CONTROLLERS
         from core.api.sla_controllers import SLA_CONTROLLERS
+        from frontend.csrf import csrf_guard
         from frontend.portal import PORTAL_HANDLERS, STATIC_DIR, template_config
 
-        app_config.route_handlers.extend([healthz, readyz, *KERNEL_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *plugin_routers(),
+        from core.observability import metrics, prometheus, request_id_middleware
+
+        app_config.route_handlers.extend([healthz, readyz, metrics, *KERNEL_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *plugin_routers(),
                                           create_static_files_router(path="/static", directories=[STATIC_DIR],
                                                                      include_in_schema=False)])
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+        app_config.middleware[:0] = [request_id_middleware, prometheus.middleware]
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS))
         app_config.template_config = template_config()
+        app_config.guards.append(csrf_guard)  # portal forms and cookie-authenticated API calls; bearer calls exempt
         app_config.on_startup.append(db.start_pool)
         app_config.on_shutdown.append(db.close_pool)
         return app_config

@@ -14,7 +14,13 @@ os.environ.setdefault("PICCOLO_CONF", "core.piccolo_conf")
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    """Run a coroutine; a problem (bad input, conflict) becomes a one-line error and exit code 1."""
+    from core.errors import Problem
+
+    try:
+        return asyncio.run(coro)
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from exc
 
 
 @click.group()
@@ -58,8 +64,12 @@ def _serve(host: str, port: int, workers: int) -> None:
 
     if workers > 1 and get_settings().jobs.embedded:
         raise click.ClickException("several web workers need REDIS_URL (the embedded job worker runs in one process)")
+    from core.observability import configure_logging
+
+    configure_logging(json_logs=os.environ.get("GUANJIA_LOG_FORMAT", "json") == "json")
+    # uvicorn finishes in-flight requests on SIGTERM (graceful shutdown) before the app's shutdown hooks run
     uvicorn.run("core.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                proxy_headers=True)
+                proxy_headers=True, log_config=None, timeout_graceful_shutdown=20)
 
 
 @main.command()
@@ -101,6 +111,10 @@ def worker(threads: int | None) -> None:
 def scheduler(once: bool) -> None:
     """Enqueue periodic jobs on their schedule (safe to start twice: runs are claimed in the database)."""
     from core.scheduler import run_forever, tick
+    from core.settings import get_settings
+
+    if get_settings().jobs.embedded:
+        raise click.ClickException("set REDIS_URL: without it the scheduler runs inside `guanjia serve`")
 
     async def go() -> None:
         if once:

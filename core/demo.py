@@ -33,8 +33,11 @@ def _phone(rng: random.Random) -> str:
 
 
 async def ensure_demo(password: str, *, buildings: int = 12, as_of: datetime | None = None, slug: str = DEMO_SLUG,
-                      seed: int = 7) -> dict[str, Any]:
-    """Create the demo company if absent; return its logins."""
+                      seed: int = 7, tickets: int = 240, plugins: list[str] | None = None) -> dict[str, Any]:
+    """Create the demo company if absent; return its logins.
+
+    `tickets`: how many demo tickets (tests use few); `plugins`: the plugins to enable (default: all installed).
+    """
     existing = await Tenant.select().where(Tenant.slug == slug).first()
     logins = {role: (f"{slug}-{role.replace('_', '-')}" if slug != DEMO_SLUG else ROLE_LOGINS[role]) for role in ALL_ROLES}
     if existing:
@@ -42,7 +45,7 @@ async def ensure_demo(password: str, *, buildings: int = 12, as_of: datetime | N
     rng = random.Random(seed)
     as_of = as_of or datetime.now(timezone.utc)
     tenant = await admin.create_tenant(slug, "示范物业服务有限公司 Demo Property Services", contact_name="周总监",
-                                       contact_phone="0755-88886666",
+                                       contact_phone="0755-88886666", plugins=plugins,
                                        settings={"service_hours": {"opens": "08:00", "closes": "20:00"}})
     scope = TenantScope(tenant["id"])
     estate = await scope.insert(Project, code="HY", name="和苑小区 Heyuan Estate", kind="residential",
@@ -111,7 +114,7 @@ async def ensure_demo(password: str, *, buildings: int = 12, as_of: datetime | N
     comp_customers = await scope.select(Customer, Customer.id).where(Customer.kind == "company").order_by(Customer.id)
     await scope.insert_many(Occupancy, [{"customer_id": c["id"], "unit_id": u, "role": "company",
                                          "start_date": date(2021, 3, 1)} for c, u in zip(comp_customers, companies)])
-    await _demo_tickets(tenant["id"], estate, plaza, staff, occ_rows, rng, as_of)
+    await _demo_tickets(tenant["id"], estate, plaza, staff, occ_rows, rng, as_of, count=tickets)
     projects = {"residential": estate, "commercial": plaza}
     await get_registry().call("seed_demo", tenant_id=tenant["id"], projects=projects, staff=staff, as_of=as_of)
     return {"tenant": tenant, "logins": logins, "created": True}

@@ -4,14 +4,19 @@ With `REDIS_URL` set the broker is Redis and `guanjia worker` / `guanjia schedul
 processes. Without it, an in-process broker and worker (and the scheduler) run inside `guanjia serve`.
 
 Actors live in `actors.py` modules and are declared with `core.actor(plugin, name)`: names and
-queues are namespaced by plugin; arguments are plain JSON values with the tenant id first.
+queues are namespaced by plugin; arguments are plain JSON values with the tenant id first (periodic
+jobs take the `as_of` ISO moment instead). A message that cannot reach the broker is kept in the
+`Outbox` table and sent later by `send_outbox` (the scheduler calls it on every tick).
 """
 from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.util
+import json
 import logging
 import threading
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import dramatiq
@@ -22,54 +27,109 @@ from core.settings import get_settings
 
 log = logging.getLogger("guanjia.jobs")
 _broker: dramatiq.Broker | None = None
-_lock = threading.Lock()
+_actors: dict[str, "Actor"] = {}
+_lock = threading.RLock()
+
+
+class Actor(dramatiq.Actor):
+    """A Dramatiq actor whose `fn` stays the async function, so a job can be awaited inline
+    (`await actor.fn(...)`, as `guanjia run-job` does); the worker runs it on its event loop thread."""
+
+    def __init__(self, fn: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(fn, **kwargs)
+        self._run_sync = self.fn
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self._run_sync(*args, **kwargs)  # a periodic job's result is kept on its `JobRun` row
+
+
+def make_broker(redis_url: str | None = None) -> dramatiq.Broker:
+    """A Redis broker for `redis_url`, else an in-process one; both run async actors."""
+    if redis_url:
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker: dramatiq.Broker = RedisBroker(url=redis_url, namespace=f"{get_settings().jobs.namespace}-dramatiq")
+    else:
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    broker.add_middleware(AsyncIO())
+    return broker
 
 
 def get_broker() -> dramatiq.Broker:
     """The process's broker, chosen by `REDIS_URL`; set as Dramatiq's global broker on first use."""
-    global _broker
     with _lock:
         if _broker is None:
-            settings = get_settings().jobs
-            if settings.redis_url:
-                from dramatiq.brokers.redis import RedisBroker
+            use_broker(make_broker(get_settings().jobs.redis_url))
+        assert _broker is not None
+        return _broker
 
-                broker: dramatiq.Broker = RedisBroker(url=settings.redis_url, namespace=f"{settings.namespace}-dramatiq")
-            else:
-                broker = StubBroker()
-                broker.emit_after("process_boot")
-            broker.add_middleware(AsyncIO())
+
+def use_broker(broker: dramatiq.Broker | None) -> dramatiq.Broker | None:
+    """Make `broker` the process's broker and bind every declared actor to it; returns the previous one.
+    `None` forgets the broker, so the next `get_broker()` builds it again from the settings."""
+    global _broker
+    with _lock:
+        previous, _broker = _broker, broker
+        if broker is not None:
             dramatiq.set_broker(broker)
-            _broker = broker
-    return _broker
+            for a in _actors.values():
+                a.broker = broker
+                if a.actor_name not in broker.actors:
+                    broker.declare_actor(a)
+        return previous
 
 
 def reset_broker() -> None:
     """Forget the broker (tests switch between the in-process and the Redis broker)."""
-    global _broker
-    with _lock:
-        _broker = None
+    use_broker(None)
 
 
 def actor(plugin: str, name: str, *, queue: str = "default", max_retries: int = 5, time_limit_ms: int = 600_000,
-          **options: Any) -> Callable[[Callable[..., Any]], dramatiq.Actor]:
+          **options: Any) -> Callable[[Callable[..., Any]], Actor]:
     """Declare an actor named ``plugin.name`` on queue ``plugin.queue``.
 
     The function is async, takes ``tenant_id`` first (or ``as_of`` for periodic jobs over all tenants),
     and only plain JSON values.
     """
+    if not plugin.isidentifier() or not name.isidentifier() or not queue.replace(".", "_").isidentifier():
+        raise ValueError(f"actor names are plugin.name identifiers, got {plugin!r}, {name!r}, queue {queue!r}")
+    actor_name = f"{plugin}.{name}"
 
-    def decorate(fn: Callable[..., Any]) -> dramatiq.Actor:
+    def decorate(fn: Callable[..., Any]) -> Actor:
+        if not asyncio.iscoroutinefunction(fn):
+            raise TypeError(f"actor {actor_name} must be an async function")
+
         async def run(*args: Any, **kwargs: Any) -> Any:
             from core.db import start_pool
+            from core.scheduler import finish_run, start_run
 
             await start_pool()
-            return await fn(*args, **kwargs)
+            slot = args[0] if args and isinstance(args[0], str) else None
+            if slot is not None:
+                await start_run(actor_name, slot)
+            try:
+                result = await fn(*args, **kwargs)
+            except Exception as exc:
+                if slot is not None:
+                    await finish_run(actor_name, slot, "failed", {"error": str(exc)[:500]})
+                raise
+            if slot is not None:
+                await finish_run(actor_name, slot, "done", result if isinstance(result, dict) else {"result": result})
+            return result
 
         run.__name__ = fn.__name__
+        run.__qualname__ = fn.__qualname__
+        run.__module__ = fn.__module__
         run.__doc__ = fn.__doc__
-        return dramatiq.actor(run, actor_name=f"{plugin}.{name}", queue_name=f"{plugin}.{queue}", broker=get_broker(),
-                              max_retries=max_retries, time_limit=time_limit_ms, **options)
+        with _lock:
+            if actor_name in _actors:
+                raise ValueError(f"an actor named {actor_name!r} is already declared")
+            declared = dramatiq.actor(run, actor_name=actor_name, queue_name=f"{plugin}.{queue}", broker=get_broker(),
+                                      actor_class=Actor, max_retries=max_retries, time_limit=time_limit_ms, **options)
+            _actors[actor_name] = declared
+        return declared
 
     return decorate
 
@@ -87,51 +147,73 @@ def load_actor_modules() -> list[str]:
     return loaded
 
 
-async def enqueue(actor_name: str, *args: Any, **kwargs: Any) -> bool:
-    """Send a message; if the broker is away, keep it in the outbox for `core.outbox_sweep` and return False."""
-    broker = get_broker()
-    try:
-        target = broker.get_actor(actor_name)
-    except dramatiq.errors.ActorNotFound:
+def get_actor(actor_name: str) -> Actor:
+    """The declared actor of this name (loading the actor modules if needed)."""
+    if actor_name not in _actors:
         load_actor_modules()
-        target = broker.get_actor(actor_name)
     try:
-        if isinstance(broker, StubBroker):
-            target.send(*args, **kwargs)
-        else:
-            await asyncio.get_running_loop().run_in_executor(None, lambda: target.send(*args, **kwargs))
+        return _actors[actor_name]
+    except KeyError:
+        raise LookupError(f"no actor named {actor_name!r}; known: {', '.join(sorted(_actors))}") from None
+
+
+async def _send(target: Actor, args: list[Any], kwargs: dict[str, Any]) -> None:
+    if isinstance(target.broker, StubBroker):
+        target.send(*args, **kwargs)
+    else:
+        await asyncio.get_running_loop().run_in_executor(None, lambda: target.send(*args, **kwargs))
+
+
+async def enqueue(actor_name: str, *args: Any, **kwargs: Any) -> bool:
+    """Send a message; if the broker is away, keep it in the outbox and return False (nothing is lost)."""
+    target = get_actor(actor_name)
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"arguments of {actor_name} must be plain JSON values: {exc}") from None
+    get_broker()
+    try:
+        await _send(target, list(args), kwargs)
         return True
     except Exception as exc:  # noqa: BLE001 - broker away: keep the job
         from core.tables import Outbox
 
         log.warning("broker unavailable, job %s kept in the outbox: %s", actor_name, exc)
         await Outbox.insert(Outbox(actor_name=actor_name, queue_name=target.queue_name, args=list(args),
-                                   kwargs=kwargs, last_error=str(exc)[:500]))
+                                   kwargs=kwargs, last_error=str(exc)[:500], attempts=1))
         return False
 
 
 async def send_outbox(limit: int = 500) -> int:
-    """Send jobs kept in the outbox, oldest first; returns how many went out."""
-    from datetime import datetime, timezone
+    """Send jobs kept in the outbox, oldest first; returns how many went out.
 
+    Each row is claimed (its `sent_at` set only if still empty) before it is sent, so two schedulers
+    never send one row twice; a row that fails to send is released for the next attempt.
+    """
     from core.db import json_value
     from core.tables import Outbox
 
-    rows = await Outbox.select().where(Outbox.sent_at.is_null()).order_by(Outbox.id).limit(limit)
-    broker, sent = get_broker(), 0
-    for row in rows:
+    rows = await Outbox.select(Outbox.id).where(Outbox.sent_at.is_null()).order_by(Outbox.id).limit(limit)
+    sent = 0
+    for pending in rows:
+        claimed = await Outbox.update({Outbox.sent_at: datetime.now(timezone.utc)}).where(
+            (Outbox.id == pending["id"]) & Outbox.sent_at.is_null()).returning(
+            Outbox.actor_name, Outbox.args, Outbox.kwargs)
+        if not claimed:
+            continue
+        row = claimed[0]
         try:
-            broker.get_actor(row["actor_name"]).send(*(json_value(row["args"]) or []), **(json_value(row["kwargs"]) or {}))
-        except Exception as exc:  # noqa: BLE001
-            await Outbox.update({Outbox.attempts: Outbox.attempts + 1, Outbox.last_error: str(exc)[:500]}).where(
-                Outbox.id == row["id"])
+            await _send(get_actor(row["actor_name"]), json_value(row["args"]) or [], json_value(row["kwargs"]) or {})
+        except Exception as exc:  # noqa: BLE001 - still away: release the row and stop for now
+            await Outbox.update({Outbox.sent_at: None, Outbox.attempts: Outbox.attempts + 1,
+                                 Outbox.last_error: str(exc)[:500]}).where(Outbox.id == pending["id"])
             break
-        await Outbox.update({Outbox.sent_at: datetime.now(timezone.utc)}).where(Outbox.id == row["id"])
         sent += 1
     return sent
 
 
 def make_worker(threads: int | None = None, queues: set[str] | None = None) -> dramatiq.Worker:
+    """A worker on the process's broker for every declared queue (or `queues`); call `.start()`."""
     load_actor_modules()
     return dramatiq.Worker(get_broker(), queues=queues, worker_threads=threads or get_settings().jobs.worker_threads)
 

@@ -61,16 +61,16 @@ async def create_project(principal: Principal, data: dict[str, Any]) -> dict[str
 
 
 async def update_project(principal: Principal, project_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    principal.require("place.write")
     project = await visible_project(principal, project_id)
+    principal.require("place.write")
     if data:
         await principal.scope.update(Project, {getattr(Project, k): v for k, v in data.items()}).where(Project.id == project_id)
     return {**project, **data}
 
 
 async def delete_project(principal: Principal, project_id: int) -> None:
-    principal.require("project.write")
     await visible_project(principal, project_id)
+    principal.require("project.write")
     if await principal.scope.exists(Building).where(Building.project_id == project_id) or \
             await principal.scope.exists(Ticket).where(Ticket.project_id == project_id):
         raise conflict("The project still has buildings or tickets; remove them first.")
@@ -93,16 +93,16 @@ async def create_building(principal: Principal, data: dict[str, Any]) -> dict[st
 
 
 async def update_building(principal: Principal, building_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    principal.require("place.write")
     building = await get_building(principal, building_id)
+    principal.require("place.write")
     if data:
         await principal.scope.update(Building, {getattr(Building, k): v for k, v in data.items()}).where(Building.id == building_id)
     return {**building, **data}
 
 
 async def delete_building(principal: Principal, building_id: int) -> None:
-    principal.require("place.write")
     await get_building(principal, building_id)
+    principal.require("place.write")
     if await principal.scope.exists(Unit).where(Unit.building_id == building_id):
         raise conflict("The building still has units; remove them first.")
     await principal.scope.delete(Building).where(Building.id == building_id)
@@ -136,8 +136,8 @@ async def create_unit(principal: Principal, data: dict[str, Any]) -> dict[str, A
 
 
 async def update_unit(principal: Principal, unit_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    principal.require("place.write")
     unit = await get_unit(principal, unit_id)
+    principal.require("place.write")
     if "grid_id" in data:
         await _grid_in_project(principal, data["grid_id"], unit["project_id"])
     if data:
@@ -146,8 +146,8 @@ async def update_unit(principal: Principal, unit_id: int, data: dict[str, Any]) 
 
 
 async def delete_unit(principal: Principal, unit_id: int) -> None:
-    principal.require("place.write")
     await get_unit(principal, unit_id)
+    principal.require("place.write")
     if await principal.scope.exists(Ticket).where(Ticket.unit_id == unit_id) or \
             await principal.scope.exists(Occupancy).where(Occupancy.unit_id == unit_id):
         raise conflict("The unit has tickets or customers; it cannot be deleted.")
@@ -199,8 +199,8 @@ async def create_grid(principal: Principal, data: dict[str, Any]) -> dict[str, A
 
 
 async def update_grid(principal: Principal, grid_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    principal.require("grid.write")
     grid = await get_grid(principal, grid_id)
+    principal.require("grid.write")
     if "responsible_id" in data:
         await _check_responsible(principal, data["responsible_id"])
     unit_ids = data.pop("unit_ids", None)
@@ -213,8 +213,8 @@ async def update_grid(principal: Principal, grid_id: int, data: dict[str, Any]) 
 
 
 async def delete_grid(principal: Principal, grid_id: int) -> None:
-    principal.require("grid.write")
     await get_grid(principal, grid_id)
+    principal.require("grid.write")
     async with transaction():
         await principal.scope.update(Unit, {Unit.grid_id: None}).where(Unit.grid_id == grid_id)
         await principal.scope.update(Ticket, {Ticket.grid_id: None}).where(Ticket.grid_id == grid_id)
@@ -248,8 +248,8 @@ async def get_customer(principal: Principal, customer_id: int) -> dict[str, Any]
 
 async def move_in(principal: Principal, customer_id: int, unit_id: int, role: str, start_date: date) -> dict[str, Any]:
     """Link a customer to a unit from a date; an owner's arrival ends the previous owners' hold (a transfer)."""
-    principal.require("customer.write")
     await get_customer(principal, customer_id)
+    principal.require("customer.write")
     unit = await principal.scope.get_or_none(Unit, unit_id)
     if unit is None or not principal.sees_unit(unit):
         raise invalid("unit_id", "no such unit")
@@ -281,11 +281,11 @@ async def move_in(principal: Principal, customer_id: int, unit_id: int, role: st
 
 
 async def move_out(principal: Principal, customer_id: int, occupancy_id: int, end_date: date) -> dict[str, Any]:
-    principal.require("customer.write")
     await get_customer(principal, customer_id)
     occ = await principal.scope.get(Occupancy, occupancy_id, what="occupancy")
     if occ["customer_id"] != customer_id:
         raise not_found("occupancy")
+    principal.require("customer.write")
     if occ["end_date"] is not None:
         raise conflict("This hold on the unit has already ended.")
     if end_date < occ["start_date"]:
@@ -297,9 +297,12 @@ async def move_out(principal: Principal, customer_id: int, occupancy_id: int, en
     return {**occ, "end_date": end_date}
 
 
-async def customer_file(principal: Principal, customer_id: int) -> dict[str, Any]:
-    """One household, one file: the customer, its units over time, and its tickets."""
+async def customer_file(principal: Principal, customer_id: int, *, address: str = "") -> dict[str, Any]:
+    """One household, one file: the customer, its units over time, and its tickets. Every read is audited."""
     customer = await get_customer(principal, customer_id)
+    from core import audit
+
+    await audit.record(principal, "customer.file_read", object_type="customer", object_id=customer_id, address=address)
     units = await (principal.scope.select(
         Occupancy, Occupancy.all_columns(), Occupancy.unit_id.room.as_alias("room"),
         Occupancy.unit_id.entrance.as_alias("entrance"), Occupancy.unit_id.building_id.code.as_alias("building"),

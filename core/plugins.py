@@ -143,6 +143,11 @@ class PluginRegistry:
                 out.append((impl.plugin_name, item))
         return out
 
+    async def collect_enabled(self, hook_name: str, *, tenant_id: int, project_id: int | None = None) -> list[tuple[str, Any]]:
+        """Like `collect`, keeping only the plugins enabled for this tenant (or project): menus, widgets."""
+        enabled = await self.enabled(tenant_id, project_id)
+        return [(name, item) for name, item in self.collect(hook_name) if name in enabled]
+
     # ------------------------------------------------------------ enablement
     async def _states(self, tenant_id: int) -> list[dict[str, Any]]:
         from core.tables import PluginState

@@ -50,6 +50,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "staff.manage": (Role.COMPANY_CS,),
     "plugin.manage": (Role.COMPANY_CS,),
     "sla.manage": (Role.COMPANY_CS, Role.PROJECT_MANAGER),
+    "kpi.read": (*MANAGERS, Role.TEAM_LEAD),
+    "audit.read": (Role.COMPANY_CS,),
 }
 
 

@@ -311,6 +311,8 @@ TENANT_INDEXES: tuple[tuple[str, str, str, bool], ...] = (
     ("core_ticket_grid", "core_ticket", "tenant_id, grid_id, status", False),
     ("core_ticket_customer", "core_ticket", "tenant_id, customer_id", False),
     ("core_ticket_due", "core_ticket", "tenant_id, next_due_at", False),
+    ("core_ticket_created", "core_ticket", "tenant_id, created_at", False),
+    ("core_ticket_resolved", "core_ticket", "tenant_id, resolved_at", False),
     ("core_ticket_event_ticket", "core_ticket_event", "tenant_id, ticket_id, id", False),
     ("core_plugin_state_key", "core_plugin_state", "tenant_id, plugin, project_id", False),
     ("core_notification_key", "core_notification", "tenant_id, idempotency_key", True),

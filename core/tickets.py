@@ -14,7 +14,7 @@ from core.contracts import SlaPolicy, TicketKind
 from core.db import json_value, transaction
 from core.errors import Problem, invalid
 from core.plugins import get_registry
-from core.sla import add_deadline, calendar_for, next_due
+from core.sla import add_deadline, calendar_for, next_due, resolution_due, with_overrides
 from core.tables import Building, Customer, Grid, Project, Ticket, TicketEvent, Unit, User, Membership
 from core.tenancy import Principal, TenantScope
 
@@ -51,8 +51,15 @@ async def _visible_project(principal: Principal, project_id: int) -> dict[str, A
 
 
 async def _sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> SlaPolicy | None:
-    return await get_registry().first("resolve_sla_policy", tenant_id=tenant_id, project_id=project["id"],
-                                      project=project, ticket=ticket)
+    """The ticket's policy (from the hooks) with the tenant's and the project's overrides applied."""
+    policy = await get_registry().first("resolve_sla_policy", tenant_id=tenant_id, project_id=project["id"],
+                                        project=project, ticket=ticket)
+    return await with_overrides(tenant_id, project, policy)
+
+
+def _check_promised(promised_at: datetime | None) -> None:
+    if promised_at is not None and (promised_at.tzinfo is None or promised_at.utcoffset() is None):
+        raise invalid("promised_at", "give the time with its time zone, e.g. 2026-10-08T12:00:00+08:00")
 
 
 async def create_ticket(principal: Principal, data: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
@@ -103,12 +110,14 @@ async def create_ticket(principal: Principal, data: dict[str, Any], *, now: date
         "resolve_responsible", tenant_id=principal.tenant_id, project_id=project["id"], project=project, ticket=row)
     if row.get("executor_id") is not None:
         await _check_staff(principal.tenant_id, row["executor_id"], "executor_id")
+    _check_promised(row.get("promised_at"))
     policy = await _sla_policy(principal.tenant_id, project, row)
     cal = await calendar_for(principal.tenant_id)
     if policy is not None:
         row["sla_policy"] = policy.name
         row["response_due_at"] = add_deadline(cal, now, policy.response)
-        row["resolution_due_at"] = add_deadline(cal, now, policy.resolution)
+    # a completion or reply time promised to the customer replaces the policy's resolution clock
+    row["resolution_due_at"] = resolution_due(cal, now, policy, promised_at=row.get("promised_at"))
     row["next_due_at"] = next_due(row)
     async with transaction():
         ticket = await scope.insert(Ticket, **{k: v for k, v in row.items() if k != "tenant_id"})
@@ -146,9 +155,9 @@ async def transition(principal: Principal, ticket_id: int, to: str, *, reason: s
                      promised_at: datetime | None = None, own_fault: bool | None = None,
                      now: datetime | None = None) -> dict[str, Any]:
     """Move a ticket through the state machine; writes one event; 409 names the allowed moves."""
-    principal.require("ticket.transition")
     now = now or utcnow()
-    ticket = await get_ticket(principal, ticket_id)
+    ticket = await get_ticket(principal, ticket_id)  # a ticket out of sight is a 404 before any 403
+    principal.require("ticket.transition")
     kinds = ticket_kinds()
     kind = kinds.get(ticket["kind"], ("core", TicketKind(ticket["kind"], "", "")))[1]
     frm = ticket["status"]
@@ -165,8 +174,7 @@ async def transition(principal: Principal, ticket_id: int, to: str, *, reason: s
     responds = ("in_progress", "resolved") if ticket["priority"] == "emergency" else ("dispatched", "in_progress", "resolved")
     if ticket["responded_at"] is None and to in responds:
         changes["responded_at"] = now
-    if promised_at is not None:
-        changes["promised_at"] = promised_at
+    _check_promised(promised_at)
     if frm == "on_hold":
         held = now - ticket["held_at"] if ticket["held_at"] else timedelta(0)
         changes.update(held_at=None, hold_from=None, held_seconds=ticket["held_seconds"] + int(held.total_seconds()))
@@ -190,12 +198,16 @@ async def transition(principal: Principal, ticket_id: int, to: str, *, reason: s
     if to == "closed":
         changes["closed_at"] = now
     if to == "reopened":
-        changes.update(resolved_at=None, return_visited_at=None, return_visit_due_at=None, closed_at=None, satisfaction=None)
+        changes.update(resolved_at=None, return_visited_at=None, return_visit_due_at=None, closed_at=None, satisfaction=None,
+                       promised_at=None)
         project = await principal.scope.get(Project, ticket["project_id"])
         policy = await _sla_policy(principal.tenant_id, project, ticket)
         if policy is not None:
             cal = await calendar_for(principal.tenant_id)
             changes["resolution_due_at"] = add_deadline(cal, now, policy.resolution)
+    if promised_at is not None:
+        # the time promised to the customer (parts or outside help needed) replaces the resolution due
+        changes["promised_at"] = changes["resolution_due_at"] = promised_at
     merged = {**ticket, **changes}
     changes["next_due_at"] = next_due(merged)
     if changes["next_due_at"] != ticket["next_due_at"]:
@@ -225,9 +237,9 @@ UPDATABLE = ("title", "description", "executor_id", "repair_area", "warranty", "
 
 async def update_ticket(principal: Principal, ticket_id: int, changes: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
     """Edit fields of an open ticket; each edit is on the timeline."""
-    principal.require("ticket.update")
     now = now or utcnow()
     ticket = await get_ticket(principal, ticket_id)
+    principal.require("ticket.update")
     changes = {k: v for k, v in changes.items() if k in UPDATABLE}
     if not changes:
         return ticket
@@ -244,7 +256,8 @@ async def update_ticket(principal: Principal, ticket_id: int, changes: dict[str,
         raise invalid("priority", "emergency or normal")
     if changes.get("complexity") not in (None, "general", "complex"):
         raise invalid("complexity", "general or complex")
-    recompute = any(k in changes for k in ("priority", "complexity"))
+    _check_promised(changes.get("promised_at"))
+    recompute = any(k in changes for k in ("priority", "complexity", "promised_at"))
     merged = {**ticket, **changes}
     if recompute and ticket["status"] not in workflow.DONE_STATUSES:
         project = await principal.scope.get(Project, ticket["project_id"])
@@ -253,8 +266,9 @@ async def update_ticket(principal: Principal, ticket_id: int, changes: dict[str,
         if policy is not None:
             changes["sla_policy"] = policy.name
             changes["response_due_at"] = add_deadline(cal, ticket["created_at"], policy.response)
-            changes["resolution_due_at"] = add_deadline(cal, ticket["created_at"], policy.resolution)
-            merged.update(changes)
+        changes["resolution_due_at"] = resolution_due(cal, ticket["created_at"], policy, promised_at=merged["promised_at"],
+                                                      held_seconds=ticket["held_seconds"])
+        merged.update(changes)
     changes["next_due_at"] = merged["next_due_at"] = next_due(merged)
     if changes["next_due_at"] != ticket["next_due_at"]:
         changes["escalation_level"] = 0

@@ -19,4 +19,13 @@ if [ ! -f "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# System packages the tests use: Debian's chromium for the browser tests, a CJK font for PDFs.
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing ${need[*]} from Debian's packages"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"; } > .venv/apt.log 2>&1 \
+    || { echo "could not install ${need[*]}; tests that need them will say so"; tail -5 .venv/apt.log; }
+fi
 exec .venv/bin/python -m pytest "$@"

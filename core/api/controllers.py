@@ -254,13 +254,14 @@ class CustomerController(Controller):
     @get("/{customer_id:int}/file")
     async def customer_file(self, request: Request, customer_id: int) -> dict[str, Any]:
         """One household, one file: the customer, its units over time and its tickets."""
-        return await places.customer_file(request.user, customer_id)
+        return await places.customer_file(request.user, customer_id,
+                                          address=request.client.host if request.client else "")
 
     @patch("/{customer_id:int}")
     async def update_customer(self, request: Request, customer_id: int, data: CustomerUpdate) -> dict[str, Any]:
         p: Principal = request.user
-        p.require("customer.write")
         customer = await places.get_customer(p, customer_id)
+        p.require("customer.write")
         changes = _texts(data.set_fields())
         if changes:
             await p.scope.update(Customer, {getattr(Customer, k): v for k, v in changes.items()}).where(Customer.id == customer_id)
@@ -269,8 +270,8 @@ class CustomerController(Controller):
     @delete("/{customer_id:int}", status_code=204)
     async def delete_customer(self, request: Request, customer_id: int) -> None:
         p: Principal = request.user
-        p.require("place.write")
         await places.get_customer(p, customer_id)
+        p.require("place.write")
         if await p.scope.exists(Occupancy).where(Occupancy.customer_id == customer_id):
             from core.errors import conflict
             raise conflict("The customer holds or held units; end those first (the file is kept).")
@@ -353,6 +354,22 @@ class PluginController(Controller):
         enabled = await registry.enabled(p.tenant_id)
         return [{"name": m.name, "version": m.version, "title": m.title, "title_zh": m.title_zh,
                  "enabled": m.name in enabled, "hooks": registry.hooks_of(m.name)} for m in registry.metas.values()]
+
+    @get("/menu")
+    async def menu(self, request: Request) -> dict[str, Any]:
+        """Menu entries and dashboard cards of the plugins enabled for this company, for this role."""
+        p: Principal = request.user
+        registry = get_registry()
+        items = [{"key": m.key, "label_zh": m.label_zh, "label_en": m.label_en, "href": m.href, "order": m.order,
+                  "plugin": m.plugin or name}
+                 for name, m in await registry.collect_enabled("register_menu_items", tenant_id=p.tenant_id)
+                 if not m.roles or p.role in m.roles]
+        widgets = [{"key": w.key, "title_zh": w.title_zh, "title_en": w.title_en, "template": w.template,
+                    "order": w.order, "plugin": name}
+                   for name, w in await registry.collect_enabled("register_dashboard_widgets", tenant_id=p.tenant_id)
+                   if not w.roles or p.role in w.roles]
+        return {"menu_items": sorted(items, key=lambda i: (i["order"], i["key"])),
+                "dashboard_widgets": sorted(widgets, key=lambda w: (w["order"], w["key"]))}
 
     @put("/{name:str}")
     async def set_plugin(self, request: Request, name: str, data: PluginStateIn) -> dict[str, Any]:

@@ -250,3 +250,56 @@ def test_wall_clock_10_minutes_keeps_awareness():
     due = CAL.add_wall_clock(start, timedelta(minutes=10))
     assert due == datetime(2026, 10, 1, 2, 10, tzinfo=timezone.utc)
     assert due.tzinfo is timezone.utc
+
+
+# --------------------------------------------------------------------------- tenant settings
+
+
+def test_calendar_from_tenant_settings_overrides_and_service_hours_seed_004():
+    from core.sla import calendar_from_settings
+
+    cal = calendar_from_settings({
+        "calendar": {"overrides": [{"day": "2026-10-03", "working": True, "note": "国庆值班"},
+                                   {"day": "2026-09-29", "working": False}]},
+        "service_hours": {"opens": "09:00", "closes": "18:00", "days": [0, 1, 2, 3, 4]},
+    })
+    assert cal.day_kind(date(2026, 10, 3)) == "override_working"
+    assert cal.day_kind(date(2026, 9, 29)) == "override_off"
+    assert cal.add_working_days(at(2026, 9, 28), 2) == end_of(2026, 10, 3)  # 09-30, Sat 10-03
+    problems = cal.service_hours.problems()
+    assert len(problems) == 2 and "5 days" in problems[0] and "9 hours" in problems[1]
+    assert calendar_from_settings({}).service_hours.problems() == []
+
+
+def test_service_hours_across_midnight_and_round_the_clock():
+    assert ServiceHours(opens=time(20, 0), closes=time(8, 0)).hours_per_day() == 12.0
+    assert ServiceHours(opens=time(0, 0), closes=time(0, 0)).hours_per_day() == 24.0
+
+
+@pytest.mark.skipif(statutory_year_coverage()[1] >= 2027, reason="installed package already has 2027 data")
+def test_calendar_warning_helper_for_the_portal_banner_as_of_2026_11_23():
+    from core.sla import calendar_warning
+
+    assert "2027" in calendar_warning(date(2026, 11, 23))
+    # A moment late on 2026-12-31 UTC is already 2027 in Beijing: both 2027 and 2028 are missing.
+    late = calendar_warning(datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc))
+    assert "2027 and 2028" in late
+    assert calendar_warning(date(2025, 3, 1)) is None
+
+
+async def test_calendar_days_lists_kinds_for_a_half_open_range(world):
+    from core.sla import calendar_days
+
+    days = await calendar_days(world.tenant_id, date(2026, 9, 30), date(2026, 10, 2))
+    assert [(d["date"], d["kind"], d["working"]) for d in days] == [
+        ("2026-09-30", "workday", True), ("2026-10-01", "holiday", False)]
+    with pytest.raises(Exception) as caught:
+        await calendar_days(world.tenant_id, date(2026, 1, 1), date(2027, 6, 1))
+    assert caught.value.errors[0]["field"] == "to"
+
+
+@pytest.fixture
+async def world():
+    from tests.conftest import make_world
+
+    return await make_world(login=False)

@@ -1,6 +1,7 @@
 """Hook implementations of the test plugin; each records its calls in `CALLS`."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from litestar import Request, get
@@ -9,6 +10,7 @@ from core import (DashboardWidget, Deadline, MenuItem, NotificationChannel, Peri
                   TicketKind, hookimpl)
 
 CALLS: list[tuple[str, dict[str, Any]]] = []
+TEMPLATES = str(Path(__file__).parent / "templates")
 
 
 def _record(name: str, **kwargs: Any) -> None:
@@ -26,47 +28,56 @@ async def dummy_ticket(request: Request, ticket_id: int) -> dict[str, Any]:
 
 @hookimpl
 def register_ticket_kinds():
+    _record("register_ticket_kinds")
     return [TicketKind("dummy.thing", "测试", "Dummy thing")]
 
 
 @hookimpl
 def register_routes():
+    _record("register_routes")
     return [dummy_ticket]
 
 
 @hookimpl
 def register_menu_items():
+    _record("register_menu_items")
     return [MenuItem("dummy", "测试", "Dummy", "/portal/dummy")]
 
 
 @hookimpl
 def register_dashboard_widgets():
+    _record("register_dashboard_widgets")
     return [DashboardWidget("dummy", "测试", "Dummy", "dummy/widget.html", load=lambda **kw: {"n": 1})]
 
 
 @hookimpl
 def register_permissions():
+    _record("register_permissions")
     return [Permission("dummy.use", "Use the dummy", ("front_desk",))]
 
 
 @hookimpl
 def register_periodic_jobs():
+    _record("register_periodic_jobs")
     return [PeriodicJob("dummy.tick", "dummy.tick", "daily 03:00", "Does nothing useful")]
 
 
 @hookimpl
 def register_notification_channels():
+    _record("register_notification_channels")
     return [NotificationChannel("dummy_channel", "Dummy", send=lambda **kw: "sent")]
 
 
 @hookimpl
 def register_sla_policies():
+    _record("register_sla_policies")
     return [SlaPolicy("dummy.policy", resolution=Deadline(1, "hours"))]
 
 
 @hookimpl
 def register_template_dirs():
-    return []
+    _record("register_template_dirs")
+    return [TEMPLATES]
 
 
 @hookimpl
@@ -87,7 +98,8 @@ def on_customer_moved_in(tenant_id, customer_id, unit_id, role, start_date):
 
 @hookimpl
 def on_customer_moved_out(tenant_id, customer_id, unit_id, role, end_date):
-    _record("on_customer_moved_out", tenant_id=tenant_id, customer_id=customer_id, unit_id=unit_id)
+    _record("on_customer_moved_out", tenant_id=tenant_id, customer_id=customer_id, unit_id=unit_id, role=role,
+            end_date=end_date)
 
 
 @hookimpl
@@ -98,7 +110,7 @@ def on_ownership_changed(tenant_id, unit_id, previous_owner_ids, new_owner_id, o
 
 @hookimpl
 async def resolve_responsible(tenant_id, project, ticket):
-    _record("resolve_responsible", tenant_id=tenant_id)
+    _record("resolve_responsible", tenant_id=tenant_id, kind=ticket.get("kind"))
     if ticket.get("kind") == "dummy.thing":
         return ticket["first_receiver_id"]
     return None
@@ -106,7 +118,7 @@ async def resolve_responsible(tenant_id, project, ticket):
 
 @hookimpl
 def resolve_sla_policy(tenant_id, project, ticket):
-    _record("resolve_sla_policy", tenant_id=tenant_id)
+    _record("resolve_sla_policy", tenant_id=tenant_id, kind=ticket.get("kind"))
     if ticket.get("kind") == "dummy.thing":
         return SlaPolicy("dummy.policy", resolution=Deadline(1, "hours"))
     return None
@@ -114,4 +126,4 @@ def resolve_sla_policy(tenant_id, project, ticket):
 
 @hookimpl
 def seed_demo(tenant_id, projects, staff, as_of):
-    _record("seed_demo", tenant_id=tenant_id)
+    _record("seed_demo", tenant_id=tenant_id, projects=sorted(projects), roles=sorted(staff), as_of=as_of)

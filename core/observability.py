@@ -1,0 +1,105 @@
+"""Request ids, structured JSON logs and Prometheus metrics (`/metrics`).
+
+Requests and latencies come from Litestar's Prometheus middleware; queue depth and failed jobs are
+read from the broker when `/metrics` is scraped, so they are right whichever process ran the jobs.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from litestar import Response, get
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id of the request being served."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage(),
+            "request_id": request_id.get(),
+        }
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO, json_logs: bool = True) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Take `X-Request-ID` from the client (or make one), log with it, and send it back."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
+        rid = incoming if incoming and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        token = request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+    return middleware
+
+
+prometheus = PrometheusConfig(app_name="guanjia", prefix="guanjia", group_path=True,
+                              exclude=["^/metrics", "^/static"])
+
+
+def _job_gauges() -> str:
+    """Queue depth and failed (dead-lettered) jobs per queue, read from the broker."""
+    from core.jobs import get_broker, load_actor_modules
+
+    lines = ["# HELP guanjia_queue_depth Messages waiting in a job queue.", "# TYPE guanjia_queue_depth gauge",
+             "# HELP guanjia_jobs_failed Jobs that failed for good (dead-lettered).", "# TYPE guanjia_jobs_failed gauge"]
+    try:
+        load_actor_modules()
+        broker = get_broker()
+        queues = sorted(q for q in broker.get_declared_queues())
+        if hasattr(broker, "queues") and not hasattr(broker, "client"):  # in-process broker
+            for q in queues:
+                lines.append(f'guanjia_queue_depth{{queue="{q}"}} {broker.queues[q].qsize()}')
+                lines.append(f'guanjia_jobs_failed{{queue="{q}"}} {len(broker.dead_letters_by_queue.get(q, []))}')
+        else:
+            client, ns = broker.client, broker.namespace
+            for q in queues:
+                lines.append(f'guanjia_queue_depth{{queue="{q}"}} {client.hlen(f"{ns}:{q}.msgs")}')
+                lines.append(f'guanjia_jobs_failed{{queue="{q}"}} {client.zcard(f"{ns}:{q}.XQ")}')
+    except Exception as exc:  # noqa: BLE001 - the broker being away must not break the scrape
+        lines.append(f"# broker unavailable: {type(exc).__name__}")
+    return "\n".join(lines) + "\n"
+
+
+@get("/metrics", exclude_from_auth=True, include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus exposition: HTTP requests and latencies, queue depth, failed jobs."""
+    import asyncio
+
+    from prometheus_client import REGISTRY, generate_latest
+
+    body = generate_latest(REGISTRY).decode() + await asyncio.get_running_loop().run_in_executor(None, _job_gauges)
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,62 @@
+"""Hook implementations of parking leases."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core import MANAGERS, MenuItem, PeriodicJob, Permission, hookimpl
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from plugins.parking_leases.controllers import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def register_permissions() -> list[Any]:
+    return [
+        Permission("parking_leases.manage", "Publish the parking plan and fees; manage garages, spaces and leases",
+                   tuple(MANAGERS)),
+        Permission("parking_leases.handle", "Handle parking applications, offers, leases and renewals",
+                   (*MANAGERS, "team_lead", "front_desk", "butler")),
+        Permission("parking_leases.view", "See parking spaces, applications, leases and reports",
+                   (*MANAGERS, "team_lead", "front_desk", "butler", "finance")),
+    ]
+
+
+@hookimpl
+def register_menu_items() -> list[Any]:
+    return [MenuItem("parking_leases", "车位租赁", "Parking leases", "/portal/parking-leases",
+                     roles=(*MANAGERS, "team_lead", "front_desk", "butler", "finance"), order=40, plugin="parking_leases")]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    return [
+        PeriodicJob("parking_leases.offer_waiting", "parking_leases.offer_waiting", "every 15 minutes",
+                    "Offer freed spaces to the waiting list with a deadline; lapse offers past it"),
+        PeriodicJob("parking_leases.lease_sweep", "parking_leases.lease_sweep", "daily 01:00",
+                    "Expire ended leases and send renewal reminders 30 and 7 days before the end"),
+    ]
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    return [str(Path(__file__).parent / "templates")]
+
+
+@hookimpl
+async def seed_demo(tenant_id: int, projects: dict[str, dict[str, Any]], staff: dict[str, int], as_of: Any) -> None:
+    from plugins.parking_leases.demo import seed
+
+    await seed(tenant_id, projects, staff, as_of)
+
+
+@hookimpl(optionalhook=True)
+async def arrears_charges(tenant_id: int, project: dict[str, Any], period: str) -> list[dict[str, Any]]:
+    """Lease fees billed through arrears collection when it is enabled (its hook; see its hookspecs.py)."""
+    from plugins.parking_leases.services import arrears_charges as charges
+
+    return await charges(tenant_id, project["id"], period)

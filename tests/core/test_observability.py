@@ -1,0 +1,34 @@
+"""Request ids, /metrics and JSON logs."""
+from __future__ import annotations
+
+import json
+import logging
+
+
+async def test_metrics_expose_requests_latency_queue_depth_and_failed_jobs(client, world):
+    await client.get("/api/v1/tickets", headers=world.headers())
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    text = r.text
+    assert "guanjia_requests_total" in text
+    assert "guanjia_request_duration_seconds_bucket" in text
+    assert "guanjia_queue_depth" in text and "guanjia_jobs_failed" in text
+
+
+async def test_request_id_is_echoed_or_made(client):
+    r = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await client.get("/healthz")
+    assert len(r.headers["x-request-id"]) == 32
+
+
+def test_json_log_lines_carry_the_request_id():
+    from core.observability import JsonFormatter, request_id
+
+    token = request_id.set("rid-1")
+    try:
+        line = JsonFormatter().format(logging.LogRecord("guanjia", logging.INFO, __file__, 1, "hello %s", ("x",), None))
+    finally:
+        request_id.reset(token)
+    data = json.loads(line)
+    assert data["msg"] == "hello x" and data["request_id"] == "rid-1" and data["level"] == "info"

@@ -1,0 +1,139 @@
+"""The portal in a real headless Chromium: log in, create a ticket with the keyboard alone, move it to
+closure with a return visit, see it counted on the dashboard, switch language, use it on a phone."""
+from __future__ import annotations
+
+import re
+import time
+
+from tests.conftest import PASSWORD, make_world
+from tests.e2e.conftest import SCREENSHOTS
+
+
+async def _page(browser, base: str, *, phone: bool = False):
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    context = await browser.new_context(base_url=base, viewport=size, locale="zh-CN", is_mobile=phone,
+                                        has_touch=phone)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "status of 422" not in msg.text
+            else None)  # a refused move answers 422 on purpose
+    return context, page, errors
+
+
+async def _login_with_keyboard(page, login: str) -> None:
+    await page.goto("/portal/login")
+    await page.keyboard.type(login)  # the login field has the focus
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+
+
+async def test_desk_ticket_from_keyboard_to_closure_on_the_dashboard_in_two_languages(server, browser):
+    world = await make_world(login=False)
+    slug = world.tenant["slug"]
+    butler_name = f"butler {slug.rsplit('-', 1)[1]}"
+    context, page, errors = await _page(browser, server)
+
+    await _login_with_keyboard(page, f"{slug}-front_desk")
+    await page.wait_for_url(re.compile(r"/portal/desk$"))
+    await page.screenshot(path=str(SCREENSHOTS / "01-desk.png"), full_page=True)
+
+    # the ticket, with the keyboard alone: find the unit, keep the first match, kind, channel, priority, title, Enter
+    started = time.monotonic()
+    await page.keyboard.type("B1-101")
+    await page.wait_for_selector("#customer-results input[type=radio]:checked")
+    await page.wait_for_selector(f'.preview[data-responsible="{world.staff["butler"]}"]')
+    assert butler_name in await page.inner_text("#preview")  # the responsible person, before saving
+    await page.keyboard.press("Tab")  # the picked customer
+    await page.keyboard.press("Tab")  # kind: repair
+    await page.keyboard.press("Tab")  # channel: hotline
+    await page.keyboard.press("Tab")  # priority: normal → emergency
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("Tab")  # title
+    await page.keyboard.type("卫生间漏水 <script>")
+    await page.screenshot(path=str(SCREENSHOTS / "02-desk-filled.png"), full_page=True)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/portal/tickets/\d+\?created=1$"))
+    assert time.monotonic() - started < 30, "a ticket must take under 30 seconds at the desk"
+    assert "卫生间漏水 <script>" in await page.inner_text("h1")
+    assert butler_name in await page.inner_text("dd.responsible")
+    assert "紧急" in await page.inner_text(".facts")  # the priority chosen with the arrow key
+    await page.screenshot(path=str(SCREENSHOTS / "03-ticket-received.png"), full_page=True)
+
+    # through the state machine to closure, with the return visit and its satisfaction
+    await page.click('form[data-to="dispatched"] button')
+    await page.wait_for_selector('dd.status[data-status="dispatched"]')
+    await page.click('form[data-to="in_progress"] button')
+    await page.wait_for_selector('dd.status[data-status="in_progress"]')
+    await page.fill('form[data-to="resolved"] input[name=reason]', "更换了角阀")
+    await page.click('form[data-to="resolved"] button')
+    await page.wait_for_selector('dd.status[data-status="resolved"]')
+    await page.click('form[data-to="closed"] button')  # refused: the return visit comes first
+    await page.wait_for_selector('.field-error[data-field="to"]')
+    await page.select_option('form[data-to="visited"] select[name=satisfaction]', "4")
+    await page.fill('form[data-to="visited"] input[name=reason]', "业主确认已修好")
+    await page.click('form[data-to="visited"] button')
+    await page.wait_for_selector('dd.status[data-status="visited"]')
+    await page.click('form[data-to="closed"] button')
+    await page.wait_for_selector('dd.status[data-status="closed"]')
+    assert await page.locator('.timeline li[data-kind="status"]').count() == 5
+    await page.screenshot(path=str(SCREENSHOTS / "04-ticket-closed.png"), full_page=True)
+
+    # counted on the dashboard, with its chart drawn
+    await page.goto("/portal/dashboard")
+    cell = page.locator('#by-kind-status tr[data-kind="repair"] td[data-status="closed"]')
+    assert (await cell.inner_text()).strip() == "1"
+    assert (await page.inner_text('[data-figure="closed"]')).strip() == "1"
+    await page.wait_for_selector('[data-chart="kind-status"] canvas')
+    await page.screenshot(path=str(SCREENSHOTS / "05-dashboard-zh.png"), full_page=True)
+
+    # switch to English: it sticks across pages
+    await page.click('.lang-switch button[value="en"]')
+    await page.wait_for_selector('html[lang="en"]')
+    assert "Dashboard" in await page.inner_text("h1")
+    assert "Closed" in await page.inner_text("#by-kind-status")
+    await page.goto("/portal/desk")
+    assert "Save ticket" in await page.inner_text("#desk-form")
+    await page.screenshot(path=str(SCREENSHOTS / "06-desk-en.png"), full_page=True)
+    assert errors == [], errors
+    await context.close()
+
+
+async def test_butler_uses_the_inbox_on_a_phone(server, browser):
+    from core import tickets
+
+    world = await make_world(login=False)
+    principal = await world.principal("front_desk")
+    await tickets.create_ticket(principal, {"project_id": world.project["id"], "kind": "complaint",
+                                            "channel": "walk_in", "title": "楼道堆放杂物", "unit_id": world.units[1]["id"]})
+    context, page, errors = await _page(browser, server, phone=True)
+    await _login_with_keyboard(page, f"{world.tenant['slug']}-butler")
+    await page.wait_for_url(re.compile(r"/portal/tickets\?scope=grid$"))
+    assert "楼道堆放杂物" in await page.inner_text("table.tickets")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the inbox scrolls sideways on a phone ({width}px)"
+    await page.screenshot(path=str(SCREENSHOTS / "07-phone-inbox.png"), full_page=True)
+    await page.click("label.menu-button")
+    await page.wait_for_selector("nav.menu a[data-key=dashboard]", state="visible")
+    await page.screenshot(path=str(SCREENSHOTS / "08-phone-menu.png"), full_page=True)
+    assert errors == [], errors
+    await context.close()
+
+
+async def test_every_plugin_menu_page_opens(server, browser):
+    """One page of each plugin that has landed: every menu entry of the enabled plugins answers."""
+    from core.plugins import get_registry
+
+    world = await make_world(login=False)
+    context, page, errors = await _page(browser, server)
+    await _login_with_keyboard(page, f"{world.tenant['slug']}-company_cs")
+    await page.wait_for_url(re.compile(r"/portal/dashboard$"))
+    enabled = await get_registry().enabled(world.tenant_id)
+    items = [(plugin, item) for plugin, item in get_registry().collect("register_menu_items") if plugin in enabled]
+    for plugin, item in items:
+        response = await page.goto(item.href)
+        assert response is not None and response.status == 200, (plugin, item.href)
+        await page.screenshot(path=str(SCREENSHOTS / f"plugin-{plugin}-{item.key}.png"), full_page=True)
+    assert errors == [], errors
+    await context.close()
