@@ -1,0 +1,64 @@
+"""Hook implementations of arrears collection."""
+from __future__ import annotations
+
+import os
+
+from core import MANAGERS, MenuItem, PeriodicJob, Permission, hookimpl
+
+FINANCE = ("finance",)
+COLLECTORS = ("finance", *MANAGERS, "team_lead", "front_desk", "butler")
+
+
+@hookimpl
+def register_routes():
+    from plugins.arrears_collection.controllers import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Permission("arrears_collection.read", "See fee items, bills, payments, arrears and the ladder",
+                   (*FINANCE, *MANAGERS)),
+        Permission("arrears_collection.manage", "Publish fee items, run billing and the ladder", FINANCE),
+        Permission("arrears_collection.pay", "Receive payments and issue receipts", FINANCE),
+        Permission("arrears_collection.collect", "Carry out ladder steps named for you and record outcomes", COLLECTORS),
+    ]
+
+
+@hookimpl
+def register_menu_items():
+    return [MenuItem("arrears_collection", "欠费追缴", "Arrears", "/portal/arrears-collection",
+                     roles=(*FINANCE, *MANAGERS), order=60, plugin="arrears_collection"),
+            MenuItem("arrears_collection.tasks", "催缴任务", "Collection steps", "/portal/arrears-collection/tasks",
+                     roles=COLLECTORS, order=61, plugin="arrears_collection")]
+
+
+@hookimpl
+def register_periodic_jobs():
+    return [
+        PeriodicJob("arrears_collection.bill_month", "arrears_collection.bill_month", "monthly 1 01:00",
+                    "Bill every held unit for the new month (idempotent)"),
+        PeriodicJob("arrears_collection.ladder", "arrears_collection.ladder", "monthly 1 03:00",
+                    "The collection ladder: reminders, notices, lawyer's letters, suits, transfer watch"),
+    ]
+
+
+@hookimpl
+def register_template_dirs():
+    return [os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")]
+
+
+@hookimpl
+async def on_ownership_changed(tenant_id, unit_id, previous_owner_ids, new_owner_id, on_date):
+    from plugins.arrears_collection import services
+
+    await services.ownership_changed(tenant_id, unit_id, list(previous_owner_ids or []), new_owner_id, on_date)
+
+
+@hookimpl
+async def seed_demo(tenant_id, projects, staff, as_of):
+    from plugins.arrears_collection import demo
+
+    await demo.seed(tenant_id, projects, staff, as_of)
