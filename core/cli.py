@@ -286,3 +286,9 @@ def calendar(as_of: str | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from core.onboarding.cli import onboard as _onboard, plugin as _plugin  # noqa: E402
+
+main.add_command(_onboard)
+main.add_command(_plugin)

@@ -77,11 +77,15 @@ async def transaction() -> AsyncIterator[Any]:
             yield txn
 
 
+async def _no_reset(conn: Any) -> None:
+    """Connections come back clean (no advisory locks, LISTEN or session SET are used): skip asyncpg's reset round trip."""
+
+
 async def start_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine) and db.pool is None:
         s = get_settings().db
-        await db.start_connection_pool(min_size=s.pool_min, max_size=s.pool_max)
+        await db.start_connection_pool(min_size=s.pool_min, max_size=s.pool_max, reset=_no_reset)
 
 
 async def close_pool() -> None:

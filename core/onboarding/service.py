@@ -1,0 +1,565 @@
+"""Validate a company's onboarding bundle completely, then import all of it in one transaction or nothing.
+
+Natural keys make a re-run an update: projects by code, buildings by project + code, grids by project +
+code, units by building + entrance + room, customers by ID number (else phone), staff by login,
+occupancies by customer + unit + relation.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, ContextManager, Iterator
+
+from core.db import json_value, transaction
+from core.errors import Problem
+from core.onboarding.reading import Bundle, Row, RowError
+from core.onboarding.sheets import CUSTOMER_KINDS, PROJECT_KINDS, RELATIONS, UNIT_STATUSES, UNIT_USES
+from core.plugins import get_registry
+from core.roles import ALL_ROLES
+from core.tables import Building, Customer, Grid, Membership, Occupancy, PluginState, Project, Tenant, Unit, User
+from core.tenancy import TenantScope
+
+CHUNK = 1000
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")
+ID_NUMBER = re.compile(r"^(\d{17}[\dXx]|[A-Z0-9][A-Z0-9-]{5,39})$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+Progress = Callable[[str, int], ContextManager[Any]]
+
+
+class OnboardingInvalid(Problem):
+    """The bundle has bad rows; nothing was written."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(422, "Invalid onboarding data", f"{len(errors)} problem(s); nothing was imported.",
+                         field="rows")
+        self.errors = errors
+
+
+@dataclass
+class Report:
+    slug: str
+    tenant_id: int
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, created: int = 0, updated: int = 0) -> None:
+        self.created[what] = self.created.get(what, 0) + created
+        self.updated[what] = self.updated.get(what, 0) + updated
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+@contextmanager
+def no_progress(label: str, total: int) -> Iterator[_NoBar]:
+    yield _NoBar()
+
+
+def room_key(building: str, entrance: str, room: str) -> tuple[str, str, str]:
+    return (building.strip(), entrance.strip(), room.strip())
+
+
+def customer_key(values: dict[str, str]) -> str:
+    return ("id:" + values["id_number"].upper()) if values.get("id_number") else ("phone:" + values.get("phone", ""))
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- validation
+
+async def validate(bundle: Bundle) -> list[RowError]:
+    """Every problem of the bundle (config and rows), checked against the file and what is already stored."""
+    errors = list(bundle.errors)
+    cfg = bundle.config
+    company = cfg.get("company") or {}
+    registry = get_registry()
+    known_plugins = set(registry.metas) - {"core"}
+
+    def cfg_err(reason: str, column: str = "") -> None:
+        errors.append(RowError("tenant.toml", "", 0, reason, column))
+
+    slug = str(company.get("slug", ""))
+    if not SLUG.match(slug):
+        cfg_err("slug must be lower-case letters, digits and dashes", "company.slug")
+    if not str(company.get("name", "")).strip():
+        cfg_err("the company needs a name", "company.name")
+    if company.get("contact_phone") and not PHONE.match(str(company["contact_phone"])):
+        cfg_err("phone malformed", "company.contact_phone")
+    for p in company.get("plugins", []):
+        if p not in known_plugins:
+            cfg_err(f"unknown plugin {p!r}", "company.plugins")
+    for p in (cfg.get("settings") or {}):
+        if p not in known_plugins:
+            cfg_err(f"settings for unknown plugin {p!r}", "settings")
+    project_codes: set[str] = set()
+    for i, proj in enumerate(cfg.get("projects") or []):
+        where = f"projects[{i}]"
+        code = str(proj.get("code", "")).strip()
+        if not code:
+            cfg_err("a project needs a code", f"{where}.code")
+        elif code in project_codes:
+            cfg_err(f"duplicate project {code}", f"{where}.code")
+        project_codes.add(code)
+        if not str(proj.get("name", "")).strip():
+            cfg_err("a project needs a name", f"{where}.name")
+        if proj.get("kind") not in PROJECT_KINDS:
+            cfg_err(f"kind must be one of {', '.join(PROJECT_KINDS)}", f"{where}.kind")
+        if _decimal(str(proj.get("total_area", "0"))) is None:
+            cfg_err("total area not a number", f"{where}.total_area")
+        for p in list(proj.get("plugins", [])) + list((proj.get("settings") or {}).keys()):
+            if p not in known_plugins:
+                cfg_err(f"unknown plugin {p!r}", f"{where}.plugins")
+
+    # what is stored already counts as known (a re-run may bring only some files)
+    tenant = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first() if slug else None
+    stored_buildings: set[tuple[str, str]] = set()
+    stored_grids: set[tuple[str, str]] = set()
+    member_logins: set[str] = set()
+    if tenant:
+        scope = TenantScope(tenant["id"])
+        codes = {r["id"]: r["code"] for r in await scope.select(Project, Project.id, Project.code)}
+        project_codes |= set(codes.values())
+        stored_buildings = {(codes[r["project_id"]], r["code"]) for r in await scope.select(Building, Building.project_id, Building.code)}
+        stored_grids = {(codes[r["project_id"]], r["code"]) for r in await scope.select(Grid, Grid.project_id, Grid.code)}
+        users = await scope.select(Membership, Membership.user_id)
+        ids = list({u["user_id"] for u in users})
+        if ids:
+            member_logins = {u["login"] for u in await User.select(User.login).where(User.id.is_in(ids))}
+
+    def project_ok(row: Row) -> bool:
+        if row.values["project"] not in project_codes:
+            errors.append(row.error(f"unknown project {row.values['project']!r}", "project"))
+            return False
+        return True
+
+    def required(row: Row, *keys: str) -> bool:
+        ok = True
+        for k in keys:
+            if not row.values.get(k):
+                errors.append(row.error("required", k))
+                ok = False
+        return ok
+
+    # staff
+    logins: set[str] = set()
+    staff_rows = bundle.rows.get("staff", [])
+    for row in staff_rows:
+        v = row.values
+        if not required(row, "login", "name", "role"):
+            continue
+        if (v["login"], v["role"]) in logins:
+            errors.append(row.error(f"duplicate staff {v['login']} as {v['role']}", "login"))
+        logins.add((v["login"], v["role"]))  # type: ignore[arg-type]
+        if v["role"] not in ALL_ROLES:
+            errors.append(row.error(f"role unknown: {v['role']!r} (one of {', '.join(ALL_ROLES)})", "role"))
+        if v["phone"] and not PHONE.match(v["phone"]):
+            errors.append(row.error(f"phone malformed: {v['phone']!r}", "phone"))
+        for code in filter(None, (c.strip() for c in re.split(r"[,，;；\s]+", v["projects"]))):
+            if code not in project_codes:
+                errors.append(row.error(f"unknown project {code!r}", "projects"))
+    staff_logins = {login for login, _ in logins}  # type: ignore[misc]
+    if staff_logins:
+        taken = {u["login"] for u in await User.select(User.login).where(User.login.is_in(list(staff_logins)))}
+        for row in staff_rows:
+            if row.values["login"] in taken - member_logins:
+                errors.append(row.error(f"login {row.values['login']!r} belongs to a user of another company", "login"))
+    all_logins = staff_logins | member_logins
+
+    # buildings
+    buildings: set[tuple[str, str]] = set()
+    for row in bundle.rows.get("buildings", []):
+        v = row.values
+        if not required(row, "project", "building") or not project_ok(row):
+            continue
+        key = (v["project"], v["building"])
+        if key in buildings:
+            errors.append(row.error(f"duplicate building {v['building']}", "building"))
+        buildings.add(key)
+        if v["floors"] and (_int(v["floors"]) is None or not 0 <= int(v["floors"]) <= 300):
+            errors.append(row.error(f"floors not a whole number: {v['floors']!r}", "floors"))
+    known_buildings = buildings | stored_buildings
+
+    # grids
+    grids: set[tuple[str, str]] = set()
+    for row in bundle.rows.get("grids", []):
+        v = row.values
+        if not required(row, "project", "grid", "name") or not project_ok(row):
+            continue
+        key = (v["project"], v["grid"])
+        if key in grids:
+            errors.append(row.error(f"duplicate grid {v['grid']}", "grid"))
+        grids.add(key)
+        if v["responsible"] and v["responsible"] not in all_logins:
+            errors.append(row.error(f"unknown staff login {v['responsible']!r}", "responsible"))
+    known_grids = grids | stored_grids
+
+    # units
+    rooms: set[tuple[str, str, str, str]] = set()
+    for row in bundle.rows.get("units", []):
+        v = row.values
+        if not required(row, "project", "building", "room", "area") or not project_ok(row):
+            continue
+        if (v["project"], v["building"]) not in known_buildings:
+            errors.append(row.error(f"unknown building {v['building']!r}", "building"))
+        key = (v["project"], *room_key(v["building"], v["entrance"], v["room"]))
+        if key in rooms:
+            errors.append(row.error(f"duplicate room {v['building']}-{v['entrance'] or '-'}-{v['room']}", "room"))
+        rooms.add(key)
+        area = _decimal(v["area"])
+        if area is None:
+            errors.append(row.error(f"area not a number: {v['area']!r}", "area"))
+        elif area < 0 or area >= Decimal("100000000"):
+            errors.append(row.error(f"area out of range: {v['area']}", "area"))
+        if v["floor"] and _int(v["floor"]) is None:
+            errors.append(row.error(f"floor not a whole number: {v['floor']!r}", "floor"))
+        if v["use"] and v["use"] not in UNIT_USES:
+            errors.append(row.error(f"use unknown: {v['use']!r} (one of {', '.join(UNIT_USES)})", "use"))
+        if v["status"] and v["status"] not in UNIT_STATUSES:
+            errors.append(row.error(f"status unknown: {v['status']!r} (one of {', '.join(UNIT_STATUSES)})", "status"))
+        if v["grid"] and (v["project"], v["grid"]) not in known_grids:
+            errors.append(row.error(f"unknown grid {v['grid']!r}", "grid"))
+
+    # customers and their units
+    stored_rooms: set[tuple[str, str, str, str]] = set()
+    if tenant and bundle.rows.get("customers"):
+        stored_rooms = await _stored_rooms(tenant["id"])
+    known_rooms = rooms | stored_rooms
+    seen: set[tuple[str, tuple, str]] = set()
+    names: dict[str, str] = {}
+    for row in bundle.rows.get("customers", []):
+        v = row.values
+        if not required(row, "name", "project", "building", "room") or not project_ok(row):
+            continue
+        if not v["id_number"] and not v["phone"]:
+            errors.append(row.error("a customer needs an ID number or a phone", "id_number"))
+            continue
+        if v["phone"] and not PHONE.match(v["phone"]):
+            errors.append(row.error(f"phone malformed: {v['phone']!r}", "phone"))
+        if v["id_number"] and not ID_NUMBER.match(v["id_number"].upper()):
+            errors.append(row.error(f"ID number malformed: {v['id_number']!r}", "id_number"))
+        if v["kind"] and v["kind"] not in CUSTOMER_KINDS:
+            errors.append(row.error(f"kind unknown: {v['kind']!r} (one of {', '.join(CUSTOMER_KINDS)})", "kind"))
+        if v["relation"] and v["relation"] not in RELATIONS:
+            errors.append(row.error(f"relation unknown: {v['relation']!r} (one of {', '.join(RELATIONS)})", "relation"))
+        if v["start_date"] and _date(v["start_date"]) is None:
+            errors.append(row.error(f"date malformed: {v['start_date']!r} (YYYY-MM-DD)", "start_date"))
+        room = (v["project"], *room_key(v["building"], v["entrance"], v["room"]))
+        if (v["project"], v["building"]) not in known_buildings:
+            errors.append(row.error(f"unknown building {v['building']!r}", "building"))
+        elif room not in known_rooms:
+            errors.append(row.error(f"unknown room {v['building']}-{v['entrance'] or '-'}-{v['room']}", "room"))
+        ckey = customer_key(v)
+        if names.setdefault(ckey, v["name"]) != v["name"]:
+            errors.append(row.error(f"the same customer ({ckey}) has another name on an earlier row", "name"))
+        link = (ckey, room, v["relation"] or "owner")
+        if link in seen:
+            errors.append(row.error("duplicate customer for this room", "room"))
+        seen.add(link)
+    return errors
+
+
+async def _stored_rooms(tenant_id: int) -> set[tuple[str, str, str, str]]:
+    scope = TenantScope(tenant_id)
+    codes = {r["id"]: r["code"] for r in await scope.select(Project, Project.id, Project.code)}
+    bcodes = {r["id"]: r["code"] for r in await scope.select(Building, Building.id, Building.code)}
+    rows = await scope.select(Unit, Unit.project_id, Unit.building_id, Unit.entrance, Unit.room)
+    return {(codes[r["project_id"]], bcodes[r["building_id"]], r["entrance"], r["room"]) for r in rows}
+
+
+# ---------------------------------------------------------------- import
+
+async def onboard(bundle: Bundle, *, as_of: date, progress: Progress = no_progress, dry_run: bool = False) -> Report:
+    """Validate, then import everything in one transaction. Raises `OnboardingInvalid` listing every bad row.
+
+    `as_of`: the move-in date of a customer row without one.
+    """
+    errors = await validate(bundle)
+    if errors:
+        raise OnboardingInvalid(errors)
+    if dry_run:
+        return Report(bundle.config["company"]["slug"], 0)
+    async with transaction():
+        report = await _import(bundle, progress, as_of)
+    get_registry().forget(report.tenant_id)
+    from core import sla
+
+    sla.forget_tenant_settings(report.tenant_id)
+    return report
+
+
+def _merge_settings(stored: dict[str, Any], company: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(stored)
+    for key in ("service_hours", "sla", "calendar"):
+        if key in company:
+            merged[key] = company[key]
+    return merged
+
+
+async def _import(bundle: Bundle, progress: Progress, as_of: date) -> Report:
+    cfg = bundle.config
+    company = cfg["company"]
+    slug = company["slug"]
+    tenant = await Tenant.select().where(Tenant.slug == slug).first()
+    values = {"name": company["name"], "contact_name": company.get("contact_name", ""),
+              "contact_phone": company.get("contact_phone", "")}
+    if tenant is None:
+        row = Tenant(slug=slug, settings=_merge_settings({}, company), **values)
+        await row.save()
+        tenant_id = row.id
+        report = Report(slug, tenant_id)
+        report.add("company", created=1)
+    else:
+        tenant_id = tenant["id"]
+        settings = _merge_settings(json_value(tenant["settings"]) or {}, company)
+        await Tenant.update({Tenant.settings: settings, **{getattr(Tenant, k): v for k, v in values.items()}}).where(
+            Tenant.id == tenant_id)
+        report = Report(slug, tenant_id)
+        report.add("company", updated=1)
+    scope = TenantScope(tenant_id)
+
+    # projects
+    stored = {r["code"]: r for r in await scope.select(Project)}
+    project_ids: dict[str, int] = {c: r["id"] for c, r in stored.items()}
+    for proj in cfg.get("projects") or []:
+        code = str(proj["code"]).strip()
+        data = {"name": proj["name"], "kind": proj["kind"], "address": proj.get("address", ""),
+                "total_area": Decimal(str(proj.get("total_area", 0)))}
+        if code in stored:
+            await scope.update(Project, {getattr(Project, k): v for k, v in data.items()}).where(Project.id == stored[code]["id"])
+            report.add("projects", updated=1)
+        else:
+            project_ids[code] = (await scope.insert(Project, code=code, **data))["id"]
+            report.add("projects", created=1)
+
+    # plugins enabled and their settings: company level, then per project
+    # None = enable, keeping the settings stored; a [settings.<plugin>] section replaces them
+    wanted: dict[tuple[str, int | None], dict[str, Any] | None] = {}
+    for p in company.get("plugins", []):
+        wanted[(p, None)] = None
+    for p, s in (cfg.get("settings") or {}).items():
+        wanted[(p, None)] = dict(s or {})
+    for proj in cfg.get("projects") or []:
+        pid = project_ids[str(proj["code"]).strip()]
+        for p in proj.get("plugins", []):
+            wanted.setdefault((p, pid), None)
+        for p, s in (proj.get("settings") or {}).items():
+            wanted[(p, pid)] = dict(s or {})
+    states = {(s["plugin"], s["project_id"]): s for s in await scope.select(PluginState)}
+    for (plugin, pid), settings in wanted.items():
+        if (plugin, pid) in states:
+            change: dict[Any, Any] = {PluginState.enabled: True}
+            if settings is not None:
+                change[PluginState.settings] = settings
+            await scope.update(PluginState, change).where(PluginState.id == states[(plugin, pid)]["id"])
+        else:
+            await scope.insert(PluginState, plugin=plugin, project_id=pid, enabled=True, settings=settings or {})
+
+    user_ids = await _import_staff(scope, bundle.rows.get("staff", []), project_ids, report)
+    building_ids = await _import_buildings(scope, bundle.rows.get("buildings", []), project_ids, report)
+    grid_ids = await _import_grids(scope, bundle.rows.get("grids", []), project_ids, user_ids, report)
+    unit_ids = await _import_units(scope, bundle.rows.get("units", []), project_ids, building_ids, grid_ids, report,
+                                   progress)
+    await _import_customers(scope, bundle.rows.get("customers", []), project_ids, unit_ids, report, progress, as_of)
+    return report
+
+
+async def _import_staff(scope: TenantScope, rows: list[Row], project_ids: dict[str, int], report: Report) -> dict[str, int]:
+    logins = sorted({r.values["login"] for r in rows})
+    members = await scope.select(Membership)
+    users = {u["login"]: u for u in await User.select(User.id, User.login, User.name, User.phone).where(
+        User.login.is_in(logins or [""]))}
+    member_user_ids = list({m["user_id"] for m in members})
+    user_ids = {u["login"]: u["id"] for u in await User.select(User.id, User.login).where(
+        User.id.is_in(member_user_ids or [-1]))}
+    for row in rows:
+        v = row.values
+        user = users.get(v["login"])
+        if user is None:
+            # no password yet: one is set before the first login
+            new = User(login=v["login"], name=v["name"], phone=v["phone"], password_hash="")
+            await new.save()
+            user = users[v["login"]] = {"id": new.id, "login": v["login"], "name": v["name"], "phone": v["phone"]}
+            report.add("staff", created=1)
+        elif (user["name"], user["phone"]) != (v["name"], v["phone"]):
+            await User.update({User.name: v["name"], User.phone: v["phone"]}).where(User.id == user["id"])
+            user.update(name=v["name"], phone=v["phone"])
+        user_ids[v["login"]] = user["id"]
+        codes = [c.strip() for c in re.split(r"[,，;；\s]+", v["projects"]) if c.strip()]
+        pids = [] if v["role"] == "company_cs" else [project_ids[c] for c in codes]
+        existing = next((m for m in members if m["user_id"] == user["id"] and m["role"] == v["role"]), None)
+        if existing is None:
+            await scope.insert(Membership, user_id=user["id"], role=v["role"], project_ids=pids, title=v["title"])
+            report.add("memberships", created=1)
+        elif (json_value(existing["project_ids"]) or []) != pids or existing["title"] != v["title"]:
+            await scope.update(Membership, {Membership.project_ids: pids, Membership.title: v["title"],
+                                            Membership.is_active: True}).where(Membership.id == existing["id"])
+            report.add("memberships", updated=1)
+    return user_ids
+
+
+async def _import_buildings(scope: TenantScope, rows: list[Row], project_ids: dict[str, int],
+                            report: Report) -> dict[tuple[str, str], int]:
+    codes = {v: k for k, v in project_ids.items()}
+    stored = {(codes[r["project_id"]], r["code"]): r for r in await scope.select(Building)}
+    new = []
+    for row in rows:
+        v = row.values
+        key = (v["project"], v["building"])
+        data = {"name": v["name"] or f"{v['building']}栋", "floors": int(v["floors"] or 0)}
+        if key in stored:
+            if any(stored[key][k] != val for k, val in data.items()):
+                await scope.update(Building, {Building.name: data["name"], Building.floors: data["floors"]}).where(
+                    Building.id == stored[key]["id"])
+                report.add("buildings", updated=1)
+        else:
+            new.append({"project_id": project_ids[v["project"]], "code": v["building"], **data})
+    await scope.insert_many(Building, new)
+    report.add("buildings", created=len(new))
+    return {(codes[r["project_id"]], r["code"]): r["id"]
+            for r in await scope.select(Building, Building.id, Building.project_id, Building.code)}
+
+
+async def _import_grids(scope: TenantScope, rows: list[Row], project_ids: dict[str, int], user_ids: dict[str, int],
+                        report: Report) -> dict[tuple[str, str], int]:
+    codes = {v: k for k, v in project_ids.items()}
+    stored = {(codes[r["project_id"]], r["code"]): r for r in await scope.select(Grid)}
+    new = []
+    for row in rows:
+        v = row.values
+        key = (v["project"], v["grid"])
+        data = {"name": v["name"], "responsible_id": user_ids.get(v["responsible"]) if v["responsible"] else None}
+        if key in stored:
+            if any(stored[key][k] != val for k, val in data.items()):
+                await scope.update(Grid, {Grid.name: data["name"], Grid.responsible_id: data["responsible_id"]}).where(
+                    Grid.id == stored[key]["id"])
+                report.add("grids", updated=1)
+        else:
+            new.append({"project_id": project_ids[v["project"]], "code": v["grid"], **data})
+    await scope.insert_many(Grid, new)
+    report.add("grids", created=len(new))
+    return {(codes[r["project_id"]], r["code"]): r["id"] for r in await scope.select(Grid, Grid.id, Grid.project_id, Grid.code)}
+
+
+async def _unit_map(scope: TenantScope, project_codes: dict[int, str], building_codes: dict[int, str]) -> dict[tuple, dict]:
+    rows = await scope.select(Unit, Unit.id, Unit.project_id, Unit.building_id, Unit.entrance, Unit.floor, Unit.room,
+                              Unit.area, Unit.use, Unit.status, Unit.grid_id)
+    return {(project_codes[r["project_id"]], building_codes[r["building_id"]], r["entrance"], r["room"]): r for r in rows}
+
+
+async def _import_units(scope: TenantScope, rows: list[Row], project_ids: dict[str, int],
+                        building_ids: dict[tuple[str, str], int], grid_ids: dict[tuple[str, str], int], report: Report,
+                        progress: Progress) -> dict[tuple, int]:
+    pcodes = {v: k for k, v in project_ids.items()}
+    bcodes = {v: k[1] for k, v in building_ids.items()}
+    stored = await _unit_map(scope, pcodes, bcodes)
+    new, changed = [], 0
+    with progress("units", len(rows)) as bar:
+        for i, row in enumerate(rows, 1):
+            v = row.values
+            key = (v["project"], *room_key(v["building"], v["entrance"], v["room"]))
+            data = {"floor": int(v["floor"] or 0), "area": _decimal(v["area"]).quantize(Decimal("0.01")),
+                    "use": v["use"] or "residential", "status": v["status"] or "sold",
+                    "grid_id": grid_ids[(v["project"], v["grid"])] if v["grid"] else None}
+            old = stored.get(key)
+            if old is None:
+                new.append({"project_id": project_ids[v["project"]], "building_id": building_ids[(v["project"], v["building"])],
+                            "entrance": key[2], "room": key[3], **data})
+                if len(new) >= CHUNK:
+                    await scope.insert_many(Unit, new)
+                    report.add("units", created=len(new))
+                    new = []
+            else:
+                same = (old["floor"] == data["floor"] and Decimal(str(old["area"])).quantize(Decimal("0.01")) == data["area"]
+                        and old["use"] == data["use"] and old["status"] == data["status"] and old["grid_id"] == data["grid_id"])
+                if not same:
+                    await scope.update(Unit, {getattr(Unit, k): val for k, val in data.items()}).where(Unit.id == old["id"])
+                    changed += 1
+            if i % 500 == 0 or i == len(rows):
+                bar.update(500 if i % 500 == 0 else i % 500)
+        await scope.insert_many(Unit, new)
+        report.add("units", created=len(new), updated=changed)
+    return {k: r["id"] for k, r in (await _unit_map(scope, pcodes, bcodes)).items()}
+
+
+async def _import_customers(scope: TenantScope, rows: list[Row], project_ids: dict[str, int], unit_ids: dict[tuple, int],
+                            report: Report, progress: Progress, as_of: date) -> None:
+    async def customer_maps() -> tuple[dict[str, dict], dict[str, dict]]:
+        stored = await scope.select(Customer, Customer.id, Customer.kind, Customer.name, Customer.phone,
+                                    Customer.id_number, Customer.email)
+        by_id = {c["id_number"].upper(): c for c in stored if c["id_number"]}
+        by_phone = {c["phone"]: c for c in stored if c["phone"]}
+        return by_id, by_phone
+
+    by_id, by_phone = await customer_maps()
+
+    def find(v: dict[str, str]) -> dict | None:
+        if v["id_number"]:
+            return by_id.get(v["id_number"].upper()) or (by_phone.get(v["phone"]) if v["phone"] else None)
+        return by_phone.get(v["phone"])
+
+    new: dict[str, dict] = {}
+    changed = 0
+    with progress("customers", len(rows) * 2) as bar:
+        for i, row in enumerate(rows, 1):
+            v = row.values
+            data = {"kind": v["kind"] or "person", "name": v["name"], "phone": v["phone"],
+                    "id_number": v["id_number"].upper(), "email": v["email"]}
+            old = find(v)
+            if old is None:
+                new.setdefault(customer_key(v), data)
+            elif any(old[k] != val for k, val in data.items() if val or k == "name"):
+                update = {k: val for k, val in data.items() if val or k == "name"}
+                await scope.update(Customer, {getattr(Customer, k): val for k, val in update.items()}).where(
+                    Customer.id == old["id"])
+                old.update(update)
+                changed += 1
+            if i % 500 == 0 or i == len(rows):
+                bar.update(500 if i % 500 == 0 else i % 500)
+        batch = list(new.values())
+        for start in range(0, len(batch), CHUNK):
+            await scope.insert_many(Customer, batch[start:start + CHUNK])
+        report.add("customers", created=len(batch), updated=changed)
+        by_id, by_phone = await customer_maps()
+        links = {(o["customer_id"], o["unit_id"], o["role"]) for o in await scope.select(
+            Occupancy, Occupancy.customer_id, Occupancy.unit_id, Occupancy.role).where(Occupancy.end_date.is_null())}
+        occ = []
+        for i, row in enumerate(rows, 1):
+            v = row.values
+            customer = find(v)
+            unit_id = unit_ids[(v["project"], *room_key(v["building"], v["entrance"], v["room"]))]
+            link = (customer["id"], unit_id, v["relation"] or "owner")  # type: ignore[index]
+            if link not in links:
+                links.add(link)
+                occ.append({"customer_id": link[0], "unit_id": unit_id, "role": link[2],
+                            "start_date": _date(v["start_date"]) if v["start_date"] else as_of})
+            if i % 500 == 0 or i == len(rows):
+                bar.update(500 if i % 500 == 0 else i % 500)
+        for start in range(0, len(occ), CHUNK):
+            await scope.insert_many(Occupancy, occ[start:start + CHUNK])
+        report.add("occupancies", created=len(occ))
