@@ -10,10 +10,12 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)
+# The example third-party plugin is installed too (its own pyproject and entry point), so tests/examples run.
+stamp=.venv/.installed-$(cat pyproject.toml examples/elevator_ledger/pyproject.toml | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   echo "installing into .venv (log: .venv/install.log)"
-  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]'; } > .venv/install.log 2>&1; then
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]' \
+         && .venv/bin/python -m pip install -e examples/elevator_ledger; } > .venv/install.log 2>&1; then
     tail -30 .venv/install.log
     exit 1
   fi
