@@ -49,7 +49,10 @@ def make_broker(redis_url: str | None = None) -> dramatiq.Broker:
     if redis_url:
         from dramatiq.brokers.redis import RedisBroker
 
-        broker: dramatiq.Broker = RedisBroker(url=redis_url, namespace=f"{get_settings().jobs.namespace}-dramatiq")
+        jobs = get_settings().jobs
+        broker: dramatiq.Broker = RedisBroker(url=redis_url, namespace=f"{jobs.namespace}-dramatiq",
+                                              heartbeat_timeout=jobs.heartbeat_ms,
+                                              maintenance_chance=jobs.maintenance_chance)
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")

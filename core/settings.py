@@ -38,6 +38,10 @@ class JobSettings:
     worker_threads: int = field(default_factory=lambda: int(_env("GUANJIA_WORKER_THREADS", "4")))
     namespace: str = field(default_factory=lambda: _env("GUANJIA_QUEUE_NAMESPACE", "guanjia"))
     """Prefix of the Redis keys, so several installations may share one Redis."""
+    heartbeat_ms: int = field(default_factory=lambda: int(_env("GUANJIA_REDIS_HEARTBEAT_MS", "60000")))
+    """A worker silent this long is dead: the messages it had taken go back to their queue."""
+    maintenance_chance: int = field(default_factory=lambda: int(_env("GUANJIA_REDIS_MAINTENANCE_CHANCE", "1000")))
+    """Broker commands in a million that also requeue dead workers' messages (Dramatiq's maintenance)."""
 
     @property
     def embedded(self) -> bool:

@@ -74,3 +74,14 @@ def test_dockerfile_is_multistage_non_root_without_compilers_in_final_image():
     assert len(stages) >= 2
     final = stages[-1]
     assert "USER guanjia" in final and "build-essential" not in final and "gcc" not in final
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme_table():
+    read = set()
+    for folder in ("core", "plugins", "frontend"):
+        for path in (ROOT / folder).rglob("*.py"):
+            read |= set(re.findall(r'(?:_env|environ\.get|getenv)\(\s*"([A-Z][A-Z0-9_]+)"', path.read_text(encoding="utf-8")))
+    table = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert read, "no environment variables found: the pattern is stale"
+    assert not read - documented, f"add these to the table in README.md: {sorted(read - documented)}"
