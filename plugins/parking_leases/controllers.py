@@ -2,7 +2,7 @@
 public plan page under /public/{tenant_slug}/parking-leases. Handlers are thin; services hold the rules."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +15,7 @@ from litestar.response import Template
 from core import Principal, invalid, utcnow
 from core import tables as ct
 from plugins.parking_leases import services as svc
+from plugins.parking_leases.portal import PORTAL_ROUTES
 from plugins.parking_leases.schemas import (
     AllocateIn, ApplicationCreate, ChecklistIn, DeclineIn, GarageCreate, LeaseCreate, PlanIn, RenewIn, SignIn, SpaceRange,
     SpaceUpdate, TerminateIn,
@@ -288,32 +289,6 @@ async def portal_index(request: Request) -> Template:
     return Template("parking_leases/index.html", context=_ctx(request, projects=projects))
 
 
-@get("/portal/parking-leases/projects/{project_id:int}", include_in_schema=False)
-async def portal_project(request: Request, project_id: int) -> Template:
-    p: Principal = request.user
-    project = await svc.project_for(p, project_id)
-    now = utcnow()
-    tenant = await ct.Tenant.select(ct.Tenant.slug).where(ct.Tenant.id == p.tenant_id).first()
-    context = _ctx(
-        request, project=project, tenant_slug=tenant["slug"], plan=await svc.plan_of(p.scope, project_id),
-        garages=await svc.list_garages(p, project_id), occupancy=await svc.occupancy_report(p, project_id),
-        waitlist=await svc.list_waitlist(p, project_id), waitlist_report=await svc.waitlist_report(p, project_id, as_of=now),
-        applications=(await svc.list_applications(p, project_id, limit=30))[:30],
-        ending=(await svc.list_leases(p, project_id, status="active",
-                                      ending_before=svc.local_date(now) + timedelta(days=30),
-                                      limit=30))[:30],
-        handling=await svc.handling_report(p, project_id), income=await svc.income_report(p, project_id))
-    return Template("parking_leases/project.html", context=context)
-
-
-@get("/portal/parking-leases/applications/{application_id:int}", include_in_schema=False)
-async def portal_application(request: Request, application_id: int) -> Template:
-    p: Principal = request.user
-    app = await svc.get_application(p, application_id)
-    customer = await p.scope.get(ct.Customer, app["customer_id"], ct.Customer.id, ct.Customer.name)
-    return Template("parking_leases/application.html", context=_ctx(request, app=app, customer=customer))
-
-
 @get("/portal/parking-leases/waitlist/{waitlist_id:int}", include_in_schema=False)
 async def portal_waitlist_letter(request: Request, waitlist_id: int) -> Template:
     """The written notice given to an applicant who joins the waiting list (printable)."""
@@ -336,6 +311,6 @@ async def public_plan(tenant_slug: str, project_id: int) -> Template:
 
 
 ROUTES = [GarageController, SpaceController, ProjectController, ApplicationController, DocumentController,
-          WaitlistController, OfferController, LeaseController, portal_index, portal_project, portal_application,
-          portal_waitlist_letter, public_plan]
+          WaitlistController, OfferController, LeaseController, portal_index, portal_waitlist_letter, public_plan,
+          *PORTAL_ROUTES]
 
