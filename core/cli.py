@@ -119,8 +119,17 @@ def scheduler(once: bool) -> None:
     async def go() -> None:
         if once:
             click.echo(json.dumps(await tick()))
-        else:
-            await run_forever()
+            return
+        import signal
+
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(run_forever())
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a tick in progress finishes its current statement, then stops
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            click.echo("scheduler stopped")
 
     _run(go())
 
@@ -284,11 +293,11 @@ def calendar(as_of: str | None) -> None:
     click.echo(f"WARNING: {warning}" if warning else "calendar data covers this year and the next")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 from core.onboarding.cli import onboard as _onboard, plugin as _plugin  # noqa: E402
 
 main.add_command(_onboard)
 main.add_command(_plugin)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
