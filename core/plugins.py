@@ -34,13 +34,22 @@ def _entry_point_modules() -> list[tuple[str, str]]:
 
 
 def discover_piccolo_apps() -> list[str]:
-    """Piccolo apps of the installed plugins (used by `core.piccolo_conf`)."""
+    """Piccolo apps of the installed plugins and of the site-local ones (used by `core.piccolo_conf`)."""
     apps = []
     for _, value in _entry_point_modules():
         module = value.split(":")[0]
         if importlib.util.find_spec(f"{module}.piccolo_app") is not None:
             apps.append(f"{module}.piccolo_app")
-    return apps
+    from core.onboarding.sites import site_piccolo_apps
+
+    return apps + [a for a in site_piccolo_apps(tenants_dir()) if a not in apps]
+
+
+def tenants_dir() -> str:
+    """Where the companies' folders are (`GUANJIA_TENANTS_DIR`, default `tenants`): site-local plugins live there."""
+    from core.settings import get_settings
+
+    return get_settings().tenants_dir
 
 
 class PluginRegistry:
@@ -53,6 +62,8 @@ class PluginRegistry:
         self.packages: dict[str, ModuleType] = {}
         self._enabled_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
         self.cache_seconds = 5.0
+        self.site_owners: dict[str, str] = {}  # site-local plugin → the slug of the one company it is for
+        self._site_ids: dict[str, tuple[float, int | None]] = {}
 
     # ------------------------------------------------------------ loading
     def add(self, package: ModuleType | str, *, source: str = "") -> PluginMeta:
@@ -166,20 +177,36 @@ class PluginRegistry:
         else:
             self._enabled_cache.pop(tenant_id, None)
 
+    async def _site_tenant_id(self, slug: str) -> int | None:
+        """The id of the company a site-local plugin belongs to (None until that company exists)."""
+        from core.tables import Tenant
+
+        now = time.monotonic()
+        hit = self._site_ids.get(slug)
+        if hit and (hit[1] is not None or hit[0] > now):
+            return hit[1]
+        row = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first()
+        self._site_ids[slug] = (now + self.cache_seconds, row["id"] if row else None)
+        return row["id"] if row else None
+
     async def enabled(self, tenant_id: int, project_id: int | None = None) -> frozenset[str]:
-        """Plugins enabled for a tenant (any project counts) or, with `project_id`, for that project."""
+        """Plugins enabled for a tenant (any project counts) or, with `project_id`, for that project.
+
+        A site-local plugin is on for its own company unless switched off there, and never for another."""
         states = await self._states(tenant_id)
         tenant_level = {s["plugin"]: s["enabled"] for s in states if s["project_id"] is None}
+        own_site = {n for n, slug in self.site_owners.items() if await self._site_tenant_id(slug) == tenant_id}
         names = {"core"}
         for name in self.metas:
-            if name == "core":
+            if name == "core" or (name in self.site_owners and name not in own_site):
                 continue
+            default = name in own_site
             if project_id is None:
-                if tenant_level.get(name) or any(s["plugin"] == name and s["enabled"] for s in states):
+                if tenant_level.get(name, default) or any(s["plugin"] == name and s["enabled"] for s in states):
                     names.add(name)
             else:
                 project_level = [s["enabled"] for s in states if s["plugin"] == name and s["project_id"] == project_id]
-                on = project_level[0] if project_level else tenant_level.get(name, False)
+                on = project_level[0] if project_level else tenant_level.get(name, default)
                 if on:
                     names.add(name)
         # a plugin whose dependency is off is off too
@@ -242,6 +269,9 @@ def get_registry() -> PluginRegistry:
         registry = PluginRegistry()
         registry.add("core.defaults")
         registry.load_entry_points()
+        from core.onboarding.sites import register_site_plugins
+
+        register_site_plugins(registry, tenants_dir())  # tenants/<slug>/plugins/<name>: for that company only
         registry.validate()
         _registry = registry
     return _registry

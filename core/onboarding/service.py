@@ -114,6 +114,10 @@ async def validate(bundle: Bundle) -> list[RowError]:
     for p in company.get("plugins", []):
         if p not in known_plugins:
             cfg_err(f"unknown plugin {p!r}", "company.plugins")
+    for p in sorted(set(company.get("plugins", [])) | {q for proj in cfg.get("projects") or [] for q in proj.get("plugins", [])}):
+        owner = registry.site_owners.get(p)
+        if owner is not None and owner != company.get("slug"):
+            cfg_err(f"plugin {p!r} is a site-local plugin of company {owner!r}", "company.plugins")
     for p in (cfg.get("settings") or {}):
         if p not in known_plugins:
             cfg_err(f"settings for unknown plugin {p!r}", "settings")
@@ -306,7 +310,13 @@ async def onboard(bundle: Bundle, *, as_of: date, progress: Progress = no_progre
         return Report(bundle.config["company"]["slug"], 0)
     async with transaction():
         report = await _import(bundle, progress, as_of)
-    get_registry().forget(report.tenant_id)
+    registry = get_registry()
+    registry.forget(report.tenant_id)
+    own_site = {name: slug for name, slug in registry.site_owners.items() if slug == report.slug}
+    if own_site:
+        from core.onboarding.sites import enable_site_plugins
+
+        await enable_site_plugins(registry, own_site)
     from core import sla
 
     sla.forget_tenant_settings(report.tenant_id)
