@@ -132,10 +132,15 @@ def problem_handler(request: Request, exc: Exception) -> Response:
 
 
 def _is_database_unavailable(exc: Exception) -> bool:
-    names = {type(e).__name__ for e in _chain(exc)}
-    return bool(names & {"ConnectionRefusedError", "ConnectionDoesNotExistError", "CannotConnectNowError",
-                         "InterfaceError", "ConnectionResetError", "TooManyConnectionsError", "AdminShutdownError",
-                         "PostgresConnectionError", "OperationalError"})
+    chain = list(_chain(exc))
+    names = {type(e).__name__ for e in chain}
+    if names & {"ConnectionRefusedError", "ConnectionDoesNotExistError", "CannotConnectNowError",
+                "InterfaceError", "ConnectionResetError", "TooManyConnectionsError", "AdminShutdownError",
+                "PostgresConnectionError", "OperationalError"}:
+        return True
+    # a database closed to new sessions (maintenance, failover): SQLSTATE 55000 at connect time
+    return any(type(e).__name__ == "ObjectNotInPrerequisiteStateError" and "accepting connections" in str(e)
+               for e in chain)
 
 
 def _chain(exc: BaseException | None):

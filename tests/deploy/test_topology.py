@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.deploy.procs import GUANJIA, Proc, env, free_port, wait_for, wait_ready
+from tests.deploy.procs import Proc, cli as _cli, free_port, make_site, wait_for, wait_ready
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")),
@@ -22,49 +20,9 @@ pytestmark = pytest.mark.skipif(
 TICKETS = 40
 
 
-@pytest.fixture
-def own_database(tmp_path):
-    """A fresh PostgreSQL database and Redis namespace for the processes, dropped afterwards."""
-    import asyncpg
-
-    name = f"guanjia_topology_{uuid.uuid4().hex[:8]}"
-    admin = os.environ["GUANJIA_TEST_ADMIN_URL"]
-    base = admin.rpartition("/")[0]
-
-    async def ddl(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(ddl(f'CREATE DATABASE "{name}"'))
-    extra = {"DATABASE_URL": f"{base}/{name}", "GUANJIA_QUEUE_NAMESPACE": name,
-             "GUANJIA_DATA_DIR": str(tmp_path)}
-    try:
-        yield extra
-    finally:
-        asyncio.run(ddl(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        import redis
-
-        r = redis.Redis.from_url(os.environ["REDIS_URL"])
-        keys = list(r.scan_iter(f"{name}*"))
-        if keys:
-            r.delete(*keys)
-
-
-def _cli(extra: dict[str, str], *args: str, timeout: float = 600) -> str:
-    done = subprocess.run([GUANJIA, *args], env=env(**extra), capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"guanjia {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout
-
-
 async def test_two_web_one_worker_one_scheduler_do_every_job_once(own_database, tmp_path):
     extra = own_database
-    slug, password = "topology", "topology-pass-1"
     _cli(extra, "migrate")
-    _cli(extra, "tenant", "create", slug, "拓扑物业")
-    _cli(extra, "user", "create", "topo-cs", "--name", "客服部", "--password", password, "--tenant", slug, "--role", "company_cs")
 
     ports = [free_port(), free_port()]
     procs = {f"web{i + 1}": Proc(f"web{i + 1}", ["serve", "--port", str(p)], tmp_path, **extra) for i, p in enumerate(ports)}
@@ -75,33 +33,13 @@ async def test_two_web_one_worker_one_scheduler_do_every_job_once(own_database, 
             wait_ready(port, procs[name])
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         async with httpx.AsyncClient(timeout=30) as http:
-            async def login(name: str) -> tuple[dict, dict]:
-                r = await http.post(f"{urls[0]}/api/v1/auth/login", json={"login": name, "password": password})
-                assert r.status_code == 200, r.text
-                return {"Authorization": f"Bearer {r.json()['token']}"}, r.json()["user"]
-
-            async def post(path: str, body: dict, headers: dict, url: str = urls[0]) -> dict:
-                r = await http.post(f"{url}/api/v1/{path}", json=body, headers=headers)
-                assert r.status_code == 201, r.text
-                return r.json()
-
-            cs, _ = await login("topo-cs")
-            project = await post("projects", {"code": "P1", "name": "拓扑小区", "kind": "residential"}, cs)
-            building = await post("buildings", {"project_id": project["id"], "code": "1", "name": "1栋"}, cs)
-            for role in ("butler", "front_desk"):
-                _cli(extra, "user", "create", f"topo-{role}", "--name", role, "--password", password, "--tenant", slug,
-                     "--role", role, "--project", "P1")
-            _, butler = await login("topo-butler")
-            desk, _ = await login("topo-front_desk")
-            grid = await post("grids", {"project_id": project["id"], "code": "G1", "name": "一号网格",
-                                        "responsible_id": butler["id"]}, cs)
-            units = [await post("units", {"building_id": building["id"], "room": f"{i + 101}", "grid_id": grid["id"]}, cs,
-                                urls[i % 2]) for i in range(TICKETS)]
+            site = await make_site(http, urls, extra, TICKETS)
+            desk, project, units = site.desk, site.project, site.units
 
             async def create(i: int) -> dict:
                 body = {"project_id": project["id"], "kind": "repair", "channel": "hotline", "title": f"拓扑测试 {i}",
                         "unit_id": units[i]["id"]}
-                return await post("tickets", body, desk, urls[i % 2])
+                return await site.post("tickets", body, desk, urls[i % 2])
 
             created = []
             for start in range(0, TICKETS, 8):  # 8 requests in flight, spread over both web processes
