@@ -68,7 +68,9 @@ class KernelPlugin(InitPlugin):
     """Wires controllers, errors, auth, the portal and the plugins' routes into the app."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        from core.api.attachment_controllers import ATTACHMENT_CONTROLLERS
         from core.api.controllers import KERNEL_CONTROLLERS
+        from core.api.report_controllers import REPORT_CONTROLLERS
         from core.api.ops_controllers import OPS_CONTROLLERS
         from core.api.sla_controllers import SLA_CONTROLLERS
         from frontend.csrf import csrf_guard
@@ -77,7 +79,7 @@ class KernelPlugin(InitPlugin):
 
         from core.observability import metrics, prometheus, request_id_middleware
 
-        app_config.route_handlers.extend([healthz, readyz, metrics, *KERNEL_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *ONBOARDING_HANDLERS, *plugin_routers(),
+        app_config.route_handlers.extend([healthz, readyz, metrics, *KERNEL_CONTROLLERS, *ATTACHMENT_CONTROLLERS, *REPORT_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *ONBOARDING_HANDLERS, *plugin_routers(),
                                           create_static_files_router(path="/static", directories=[STATIC_DIR],
                                                                      include_in_schema=False)])
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.contracts import PluginMeta, TicketKind
+from core.contracts import FormField, PluginMeta, TicketKind
 from core.plugins import hookimpl
 
 plugin = PluginMeta(name="core", version="0.1.0", title="Kernel", title_zh="内核",
                     description="Tickets, places, customers, grids and the seeds' default rules.")
 
+# The trade of a repair, for the monthly repair classification summary (seed 000: 每月维修分类汇总).
+REPAIR_CATEGORIES = ("给排水", "电气照明", "门窗锁具", "电梯", "土建墙地面", "公共设施", "家电设备", "其他")
+
 KERNEL_KINDS = (
-    TicketKind("repair", "报修", "Repair", requires_return_visit=True),
+    TicketKind("repair", "报修", "Repair", requires_return_visit=True,
+               form_fields=(FormField("category", "维修类别", "Repair category", "select", options=REPAIR_CATEGORIES),)),
     TicketKind("complaint", "投诉", "Complaint", requires_return_visit=True),
     TicketKind("inquiry", "咨询", "Inquiry"),
     TicketKind("suggestion", "建议", "Suggestion"),

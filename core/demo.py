@@ -128,10 +128,71 @@ TITLES = {
 }
 
 
+def demo_photo(rng: random.Random) -> bytes:
+    """A drawn JPEG "photo" of a leaking pipe on a tiled wall (demo attachments)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (640, 480), (214, 218, 222))
+    draw = ImageDraw.Draw(img)
+    for x in range(0, 640, 80):
+        for y in range(0, 480, 60):
+            draw.rectangle([x + 2, y + 2, x + 78, y + 58], outline=(180, 186, 192), width=2)
+    draw.rectangle([0, 200, 640, 236], fill=(150, 150, 155))
+    draw.rectangle([300, 190, 340, 246], fill=(120, 110, 100))
+    for _ in range(14):
+        x, y = 320 + rng.randint(-12, 12), 250 + rng.randint(0, 200)
+        draw.ellipse([x - 5, y - 8, x + 5, y + 8], fill=(70, 130, 200))
+    draw.ellipse([250, 430, 390, 470], fill=(90, 150, 215))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def demo_pdf(title: str) -> bytes:
+    """A one-page PDF work sheet (demo attachments), in Chinese when the server has a CJK font."""
+    from core.pdf import cjk_font, document
+
+    if cjk_font() is not None:
+        pdf = document(title="维修单")
+        pdf.add_page()
+        lines = ("维修单", title, "更换配件: 角阀、软管", "维修人员签字: ________")
+        font = "cjk"
+    else:
+        from fpdf import FPDF
+
+        pdf = FPDF(format="A4")
+        pdf.add_page()
+        lines = ("Repair work sheet", "", "Parts replaced: angle valve, hose", "Technician signature: ________")
+        font = "Helvetica"
+    for i, line in enumerate(lines):
+        pdf.set_font(font, size=16 if i == 0 else 11)
+        pdf.cell(0, 12 if i == 0 else 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+async def _demo_attachments(desk: Any, repairs: list[dict[str, Any]], rng: random.Random) -> None:
+    """A photo on the first repairs and a work sheet on the first one, as the desk would upload them."""
+    from core import attachments
+
+    for i, t in enumerate(repairs[:3]):
+        at = t["created_at"] + timedelta(minutes=2)
+        await attachments.add(desk, t["id"], f"现场照片{i + 1}.jpg", demo_photo(rng), now=at)
+        if i == 0:
+            await attachments.add(desk, t["id"], "维修单.pdf", demo_pdf(t["title"]), now=at + timedelta(minutes=1))
+
+CATEGORY_OF = {"厨房水管漏水": "给排水", "卫生间下水道堵塞": "给排水", "客厅灯不亮": "电气照明", "楼道灯损坏": "电气照明",
+               "门禁卡失灵": "门窗锁具", "电梯异响": "电梯"}
+
+
 async def _demo_tickets(tenant_id: int, estate: dict, plaza: dict, staff: dict[str, int], occ_rows: list[dict],
                         rng: random.Random, as_of: datetime, count: int = 240) -> None:
+    from core.defaults import REPAIR_CATEGORIES
+
     desk = await admin.principal_of(tenant_id, staff["front_desk"])
     butler = await admin.principal_of(tenant_id, staff["butler"])
+    repairs: list[dict[str, Any]] = []
     for i in range(count):
         kind = rng.choices(["repair", "complaint", "inquiry", "suggestion"], weights=[5, 2, 4, 1])[0]
         occ = rng.choice(occ_rows)
@@ -142,7 +203,11 @@ async def _demo_tickets(tenant_id: int, estate: dict, plaza: dict, staff: dict[s
                 "unit_id": occ["unit_id"], "customer_id": occ["customer_id"],
                 "complexity": "complex" if kind == "complaint" and rng.random() < 0.2 else "general",
                 "warranty": rng.choice(["in", "out"]) if kind == "repair" else None}
+        if kind == "repair":
+            data["data"] = {"category": CATEGORY_OF.get(data["title"]) or rng.choice(REPAIR_CATEGORIES)}
         t = await tickets.create_ticket(desk, data, now=created)
+        if kind == "repair" or not repairs and i == count - 1:
+            repairs.append(t)  # the photos go on repairs (on the last ticket when there is none)
         age = as_of - created
         step = created
         actor = desk
@@ -163,4 +228,5 @@ async def _demo_tickets(tenant_id: int, estate: dict, plaza: dict, staff: dict[s
             await tickets.transition(actor, t["id"], "visited", satisfaction=rng.choice([5, 5, 4, 4, 3, 2]), now=step)
         step += timedelta(minutes=5)
         await tickets.transition(actor, t["id"], "closed", now=step)
+    await _demo_attachments(desk, repairs, rng)
     _ = butler, plaza

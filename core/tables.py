@@ -10,6 +10,7 @@ from piccolo.columns import (
     JSON,
     BigInt,
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -49,6 +50,7 @@ class User(Table, tablename="core_user"):
     locale = Varchar(length=10, default="zh-CN")
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    must_change_password = Boolean(default=False)  # an initial password (onboarding): changed at the first login
 
 
 class Membership(Table, tablename="core_membership"):
@@ -213,6 +215,22 @@ class TicketEvent(Table, tablename="core_ticket_event"):
     data = JSON(default="{}")
 
 
+class TicketAttachment(Table, tablename="core_ticket_attachment"):
+    """A photo or PDF attached to a ticket. The bytes (and an image's small JPEG thumbnail) live in the
+    database: web processes are stateless replicas without a shared disk, and one backup holds everything."""
+
+    tenant_id = ForeignKey(Tenant, null=False)
+    ticket_id = ForeignKey(Ticket, null=False)
+    filename = Varchar(length=200, null=False)
+    content_type = Varchar(length=50, null=False)  # sniffed from the bytes: image/jpeg | image/png | image/webp | application/pdf
+    size = Integer(null=False)
+    sha256 = Varchar(length=64, null=False)
+    uploaded_by = ForeignKey(User, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    content = Bytea(null=False)
+    thumbnail = Bytea(null=True, default=None)
+
+
 class PluginState(Table, tablename="core_plugin_state"):
     """A plugin enabled or disabled for a tenant (project_id null) or one project, with its settings."""
 
@@ -285,7 +303,7 @@ class AuditLog(Table, tablename="core_audit_log"):
 
 TENANT_TABLES: tuple[type[Table], ...] = (
     Membership, ApiToken, Project, Building, Grid, Unit, Customer, Occupancy, Ticket, TicketEvent, PluginState, Notification,
-    AuditLog,
+    AuditLog, TicketAttachment,
 )
 
 # Indexes created by the core migrations. Each leads with tenant_id.
@@ -318,6 +336,7 @@ TENANT_INDEXES: tuple[tuple[str, str, str, bool], ...] = (
     ("core_notification_key", "core_notification", "tenant_id, idempotency_key", True),
     ("core_notification_inbox", "core_notification", "tenant_id, recipient_user_id, read_at, id", False),
     ("core_audit_log_at", "core_audit_log", "tenant_id, at, id", False),
+    ("core_ticket_attachment_ticket", "core_ticket_attachment", "tenant_id, ticket_id, id", False),
 )
 # Platform tables (not tenant-owned): the scheduler's run records and the enqueue outbox.
 PLATFORM_INDEXES: tuple[tuple[str, str, str, bool], ...] = (
