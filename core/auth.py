@@ -66,9 +66,16 @@ class LoginThrottle:
 throttle = LoginThrottle()
 
 
+MIN_PASSWORD = 8
+
+
 async def login(login_name: str, password: str, tenant_slug: str | None = None, role: str | None = None,
-                *, kind: str = "api", address: str = "", hours: int = 12) -> dict[str, Any]:
-    """Check a password and issue a token for one membership. Raises 401/429 problems."""
+                *, kind: str = "api", address: str = "", hours: int = 12,
+                new_password: str | None = None) -> dict[str, Any]:
+    """Check a password and issue a token for one membership. Raises 401/429 problems.
+
+    A login with an initial password (`must_change_password`) gets no token until it sets `new_password`
+    (403 naming `new_password`); the new password replaces the initial one in the same call."""
     keys = (f"login:{login_name.lower()}", f"addr:{address}")
     throttle.check(*keys)
     user = await User.select().where(User.login == login_name).first()
@@ -85,6 +92,16 @@ async def login(login_name: str, password: str, tenant_slug: str | None = None, 
         throttle.fail(*keys)
         raise Problem(401, "Not authenticated", "This login has no access to that company.", field="tenant")
     throttle.clear(*keys)
+    if user.get("must_change_password"):
+        if not new_password:
+            raise Problem(403, "Password change required",
+                          "This is an initial password: choose a new one to log in.", field="new_password")
+        if len(new_password) < MIN_PASSWORD or len(new_password) > 200:
+            raise Problem(422, "Invalid input", f"new_password: at least {MIN_PASSWORD} characters", field="new_password")
+        if new_password == password:
+            raise Problem(422, "Invalid input", "new_password: must differ from the initial password", field="new_password")
+        await User.update({User.password_hash: hash_password(new_password), User.must_change_password: False}).where(
+            User.id == user["id"])
     m = memberships[0]
     raw = f"gj_{m['tenant_id']}_{secrets.token_urlsafe(32)}"
     expires = datetime.now(timezone.utc) + timedelta(hours=hours)

@@ -204,3 +204,22 @@ def seed_demo(tenant_id: int, projects: dict[str, dict[str, Any]], staff: dict[s
     :param staff: user ids by role name.
     :param as_of: the demo's "now" (an aware `datetime`).
     """
+
+
+# ---------------------------------------------------------------- onboarding
+
+@hookspec
+def import_opening_balances(tenant_id: int, project: dict[str, Any], balances: list[dict[str, Any]]) -> dict[str, int] | None:
+    """Take over what the units of a project owed when the company came on board (期初欠费).
+
+    Called by onboarding once per project with rows in the ``opening_balances`` sheet, inside the import's
+    one transaction (raise to import nothing), only for plugins enabled for the project. A re-import of the
+    same rows must create nothing new (key: unit, fee name, month).
+
+    :param tenant_id: the tenant.
+    :param project: the project row.
+    :param balances: dicts with ``unit_id``, ``customer_id`` (the payer), ``fee_name`` (e.g. ``"物业服务费"``),
+        ``period`` (``"YYYY-MM"``), ``amount_fen`` (positive integer), ``due_date`` (a `date`), ``note`` and
+        ``line`` (``"file:line"`` of the sheet row, for messages).
+    :return: ``{"created": n, "updated": m}``: rows this plugin wrote.
+    """

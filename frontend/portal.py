@@ -163,14 +163,20 @@ async def login_page(request: Request, next: str | None = None) -> Template:  # 
 @post("/portal/login", exclude_from_auth=True, include_in_schema=False)
 async def login_submit(request: Request, data: dict[str, Any] = FORM) -> Any:
     form = _form(data)
-    form = {k: form.get(k, "")[:200] for k in ("login", "password", "tenant", "next")}
+    form = {k: form.get(k, "")[:200] for k in ("login", "password", "tenant", "next", "new_password", "new_password2")}
     try:
+        if form["new_password"] and form["new_password"] != form["new_password2"]:
+            raise Problem(422, "Invalid input", i18n.translate(i18n.language_of(request), "两次输入的新密码不一致"),
+                          field="new_password2")
         result = await login(form["login"], form["password"], form["tenant"] or None, kind="session",
                              address=request.client.host if request.client else "",
-                             hours=get_settings().server.session_hours)
+                             hours=get_settings().server.session_hours, new_password=form["new_password"] or None)
     except Problem as exc:
         kept = {k: form[k] for k in ("login", "tenant", "next")}  # never echo a password back
-        return Template("portal/login.html", context={"error": exc.detail, "errors": _errors_of(exc), "form": kept},
+        errors = _errors_of(exc)
+        change = bool(form["new_password"]) or "new_password" in errors or "new_password2" in errors
+        return Template("portal/login.html", context={"error": exc.detail, "errors": errors, "form": kept,
+                                                      "change": change},
                         status_code=exc.status, cookies=csrf.ensure_cookie(request), media_type=MediaType.HTML)
     response = Redirect(_safe_next(form["next"], "/portal"), status_code=303)
     response.set_cookie(SESSION_COOKIE, result["token"], httponly=True, samesite="lax", path="/",

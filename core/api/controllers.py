@@ -47,7 +47,8 @@ class AuthController(Controller):
     async def login(self, request: Request, data: LoginIn) -> dict[str, Any]:
         """Exchange a login and password for a bearer token scoped to one company."""
         address = request.client.host if request.client else ""
-        return await login(data.login, data.password, data.tenant, data.role, address=address)
+        return await login(data.login, data.password, data.tenant, data.role, address=address,
+                           new_password=data.new_password)
 
     @post("/logout", status_code=200)
     async def logout(self, request: Request) -> dict[str, Any]:

@@ -36,6 +36,7 @@ class LoginIn(Base):
     password: Annotated[str, Meta(min_length=1, max_length=200)]
     tenant: Annotated[str, Meta(max_length=63)] | None = None
     role: Role | None = None
+    new_password: Annotated[str, Meta(max_length=200)] | None = None  # required once for an initial password
 
 
 class ProjectCreate(Base):

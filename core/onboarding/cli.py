@@ -50,8 +50,13 @@ def template(folder: str, fmt: str) -> None:
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--check", is_flag=True, help="Validate only; write nothing.")
 @click.option("--as-of", "as_of", default=None, help="Move-in date for customer rows without one (YYYY-MM-DD; default today).")
-def run(folder: str, check: bool, as_of: str | None) -> None:
-    """Validate everything in FOLDER, then import all of it in one transaction (or nothing)."""
+@click.option("--passwords-file", "passwords_file", default=None, type=click.Path(dir_okay=False),
+              help="Where to write the generated initial passwords (default var/initial-passwords/<slug>-<time>.csv).")
+def run(folder: str, check: bool, as_of: str | None, passwords_file: str | None) -> None:
+    """Validate everything in FOLDER, then import all of it in one transaction (or nothing).
+
+    New staff without an initial password in the sheet get a generated one, written once to a file only the
+    current user can read; everyone changes the initial password at the first login."""
     from core.onboarding import OnboardingInvalid, load_folder, onboard as do_onboard
 
     day = date.fromisoformat(as_of) if as_of else date.today()
@@ -78,6 +83,31 @@ def run(folder: str, check: bool, as_of: str | None) -> None:
     click.echo(f"company {report.slug} (id {report.tenant_id}) onboarded")
     for what in sorted(set(report.created) | set(report.updated)):
         click.echo(f"  {what}: {report.created.get(what, 0)} created, {report.updated.get(what, 0)} updated")
+    if report.passwords:
+        path = write_passwords(report.slug, report.passwords, passwords_file)
+        click.echo(f"{len(report.passwords)} initial password(s) written to {path} (readable by you only); "
+                   "hand each to its owner, who changes it at the first login, then delete the file")
+
+
+def write_passwords(slug: str, passwords: dict[str, str], path: str | None = None) -> Path:
+    """A CSV of login,initial password created with mode 0600 (never overwriting a file)."""
+    import csv
+    import io
+    import os
+    from datetime import datetime
+
+    if path is None:
+        base = Path(os.environ.get("GUANJIA_DATA_DIR") or "var") / "initial-passwords"
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = str(base / f"{slug}-{datetime.now():%Y%m%dT%H%M%S}.csv")
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["login", "initial_password"])
+    writer.writerows(sorted(passwords.items()))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(buf.getvalue())
+    return Path(path)
 
 
 @onboard.command("export")

@@ -80,7 +80,7 @@ async def export_rows(tenant_id: int, project_code: str) -> dict[str, list[list[
         if m["role"] == "company_cs" or pid in pids:
             u = users[m["user_id"]]
             staff.append([u["login"], u["name"], u["phone"], m["role"], ",".join(pcodes[p] for p in pids if p in pcodes),
-                          m["title"]])
+                          m["title"], ""])  # passwords are never exported
     units = await scope.select(Unit).where(Unit.project_id == pid).order_by(Unit.id)
     ukey = {u["id"]: (bcode[u["building_id"]], u["entrance"], u["room"]) for u in units}
     occ = await scope.select(Occupancy).where(Occupancy.unit_id.is_in(list(ukey) or [-1]) & Occupancy.end_date.is_null()).order_by(Occupancy.id)
@@ -100,6 +100,7 @@ async def export_rows(tenant_id: int, project_code: str) -> dict[str, list[list[
         "customers": [[c["name"], c["kind"], c["phone"], c["id_number"], c["email"], code, *ukey[o["unit_id"]], o["role"],
                        o["start_date"].isoformat() if o["start_date"] else ""]
                       for o in occ for c in [customers[o["customer_id"]]]],
+        "opening_balances": [],  # taken over by the arrears plugin on import; its bills are exported there
     }
 
 

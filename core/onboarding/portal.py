@@ -71,7 +71,8 @@ async def onboarding_upload(request: Request,
     except OnboardingInvalid as exc:
         return await _page(request, status_code=422, errors=[e.as_dict() for e in exc.errors])
     keys = sorted(set(report.created) | set(report.updated))
-    return await _page(request, report={"what": keys, "created": report.created, "updated": report.updated})
+    return await _page(request, report={"what": keys, "created": report.created, "updated": report.updated,
+                                        "passwords": sorted(report.passwords.items())})
 
 
 def _zip(entries: dict[str, bytes], name: str) -> Response:

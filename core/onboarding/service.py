@@ -7,6 +7,8 @@ occupancies by customer + unit + relation.
 from __future__ import annotations
 
 import re
+import secrets
+from calendar import monthrange
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +20,7 @@ from core.errors import Problem
 from core.onboarding.reading import Bundle, Row, RowError
 from core.onboarding.sheets import CUSTOMER_KINDS, PROJECT_KINDS, RELATIONS, UNIT_STATUSES, UNIT_USES
 from core.plugins import get_registry
+from core.auth import MIN_PASSWORD
 from core.roles import ALL_ROLES
 from core.tables import Building, Customer, Grid, Membership, Occupancy, PluginState, Project, Tenant, Unit, User
 from core.tenancy import TenantScope
@@ -45,6 +48,7 @@ class Report:
     tenant_id: int
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # login → generated initial password (shown once)
 
     def add(self, what: str, created: int = 0, updated: int = 0) -> None:
         self.created[what] = self.created.get(what, 0) + created
@@ -63,6 +67,12 @@ def no_progress(label: str, total: int) -> Iterator[_NoBar]:
 
 def room_key(building: str, entrance: str, room: str) -> tuple[str, str, str]:
     return (building.strip(), entrance.strip(), room.strip())
+
+
+def generate_password() -> str:
+    """A random initial password of 12 characters, easy to read out (no 0/O, 1/l/I)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
 def customer_key(values: dict[str, str]) -> str:
@@ -184,6 +194,8 @@ async def validate(bundle: Bundle) -> list[RowError]:
             errors.append(row.error(f"role unknown: {v['role']!r} (one of {', '.join(ALL_ROLES)})", "role"))
         if v["phone"] and not PHONE.match(v["phone"]):
             errors.append(row.error(f"phone malformed: {v['phone']!r}", "phone"))
+        if v["password"] and not MIN_PASSWORD <= len(v["password"]) <= 128:
+            errors.append(row.error(f"initial password must have {MIN_PASSWORD} to 128 characters", "password"))
         for code in filter(None, (c.strip() for c in re.split(r"[,，;；\s]+", v["projects"]))):
             if code not in project_codes:
                 errors.append(row.error(f"unknown project {code!r}", "projects"))
@@ -251,7 +263,7 @@ async def validate(bundle: Bundle) -> list[RowError]:
 
     # customers and their units
     stored_rooms: set[tuple[str, str, str, str]] = set()
-    if tenant and bundle.rows.get("customers"):
+    if tenant and (bundle.rows.get("customers") or bundle.rows.get("opening_balances")):
         stored_rooms = await _stored_rooms(tenant["id"])
     known_rooms = rooms | stored_rooms
     seen: set[tuple[str, tuple, str]] = set()
@@ -285,7 +297,99 @@ async def validate(bundle: Bundle) -> list[RowError]:
         if link in seen:
             errors.append(row.error("duplicate customer for this room", "room"))
         seen.add(link)
+    if bundle.rows.get("opening_balances"):
+        errors += await _validate_opening_balances(bundle, tenant["id"] if tenant else None, project_codes, known_rooms,
+                                                   seen, slug)
     return errors
+
+
+def _hook_plugins(hook_name: str) -> set[str]:
+    return {impl.plugin_name for impl in getattr(get_registry().pm.hook, hook_name).get_hookimpls()}
+
+
+async def _validate_opening_balances(bundle: Bundle, tenant_id: int | None, project_codes: set[str],
+                                     known_rooms: set[tuple[str, str, str, str]], links: set[tuple[str, tuple, str]],
+                                     slug: str) -> list[RowError]:
+    """Opening balances (期初欠费): a known room, a payer, a month, a positive amount in yuan, and a plugin
+    that takes them (hook `import_opening_balances`) enabled for the project."""
+    errors: list[RowError] = []
+    cfg = bundle.config
+    takers = _hook_plugins("import_opening_balances")
+    on_for: dict[str, set[str]] = {}
+    company_plugins = set((cfg.get("company") or {}).get("plugins", [])) | set((cfg.get("settings") or {}))
+    for proj in cfg.get("projects") or []:
+        on_for[str(proj.get("code", "")).strip()] = company_plugins | set(proj.get("plugins", []))
+    stored_owned: set[tuple[str, str, str, str]] = set()
+    stored_keys: set[str] = set()
+    if tenant_id is not None:
+        registry = get_registry()
+        codes = {r["id"]: r["code"] for r in await TenantScope(tenant_id).select(Project, Project.id, Project.code)}
+        registry.forget(tenant_id)
+        for pid, code in codes.items():
+            on_for.setdefault(code, set(company_plugins))
+            on_for[code] |= set(await registry.enabled(tenant_id, pid))
+        stored_owned = await _stored_owned_rooms(tenant_id)
+        stored_keys = await _stored_customer_keys(tenant_id)
+    bundle_owned = {room for _, room, relation in links if relation in ("owner", "company")}
+    bundle_keys = {k for r in bundle.rows.get("customers", []) for k in (
+        f"id:{r.values['id_number'].upper()}" if r.values["id_number"] else "", f"phone:{r.values['phone']}"
+        if r.values["phone"] else "") if k}
+    told: set[str] = set()
+    seen: set[tuple] = set()
+    for row in bundle.rows.get("opening_balances", []):
+        v = row.values
+        missing = [k for k in ("project", "building", "room", "fee", "period", "amount") if not v.get(k)]
+        for k in missing:
+            errors.append(row.error("required", k))
+        if missing:
+            continue
+        if v["project"] not in project_codes:
+            errors.append(row.error(f"unknown project {v['project']!r}", "project"))
+            continue
+        if not on_for.get(v["project"], company_plugins) & takers and v["project"] not in told:
+            told.add(v["project"])
+            names = ", ".join(sorted(takers)) or "a plugin that collects arrears"
+            errors.append(row.error(f"opening balances need {names} enabled for project {v['project']}", "project"))
+        room = (v["project"], *room_key(v["building"], v["entrance"], v["room"]))
+        if room not in known_rooms:
+            errors.append(row.error(f"unknown room {v['building']}-{v['entrance'] or '-'}-{v['room']}", "room"))
+        if v["id_number"] or v["phone"]:
+            key = customer_key(v)
+            if key not in bundle_keys and key not in stored_keys:
+                errors.append(row.error(f"no customer with this {'ID number' if v['id_number'] else 'phone'}",
+                                        "id_number" if v["id_number"] else "phone"))
+        elif room not in bundle_owned and room not in stored_owned:
+            errors.append(row.error("the room has no owner to owe it; give the payer's ID number or phone", "id_number"))
+        if not re.fullmatch(r"(20\d\d|2100)-(0[1-9]|1[0-2])", v["period"]):
+            errors.append(row.error(f"month malformed: {v['period']!r} (YYYY-MM)", "period"))
+        amount = _decimal(v["amount"])
+        if amount is None or amount <= 0 or amount >= Decimal("10000000") or amount != amount.quantize(Decimal("0.01")):
+            errors.append(row.error(f"amount must be yuan above 0 with at most 2 decimals: {v['amount']!r}", "amount"))
+        if v["due_date"] and _date(v["due_date"]) is None:
+            errors.append(row.error(f"date malformed: {v['due_date']!r} (YYYY-MM-DD)", "due_date"))
+        if len(v["fee"]) > 80:
+            errors.append(row.error("fee name longer than 80 characters", "fee"))
+        key = (room, v["fee"], v["period"])
+        if key in seen:
+            errors.append(row.error("duplicate balance for this room, fee and month", "period"))
+        seen.add(key)
+    return errors
+
+
+async def _stored_owned_rooms(tenant_id: int) -> set[tuple[str, str, str, str]]:
+    scope = TenantScope(tenant_id)
+    codes = {r["id"]: r["code"] for r in await scope.select(Project, Project.id, Project.code)}
+    bcodes = {r["id"]: r["code"] for r in await scope.select(Building, Building.id, Building.code)}
+    rows = await scope.select(Occupancy, Occupancy.unit_id.project_id.as_alias("project_id"),
+                              Occupancy.unit_id.building_id.as_alias("building_id"),
+                              Occupancy.unit_id.entrance.as_alias("entrance"), Occupancy.unit_id.room.as_alias("room")).where(
+        Occupancy.end_date.is_null() & Occupancy.role.is_in(["owner", "company"]))
+    return {(codes[r["project_id"]], bcodes[r["building_id"]], r["entrance"], r["room"]) for r in rows}
+
+
+async def _stored_customer_keys(tenant_id: int) -> set[str]:
+    rows = await TenantScope(tenant_id).select(Customer, Customer.id_number, Customer.phone)
+    return {f"id:{r['id_number'].upper()}" for r in rows if r["id_number"]} | {f"phone:{r['phone']}" for r in rows if r["phone"]}
 
 
 async def _stored_rooms(tenant_id: int) -> set[tuple[str, str, str, str]]:
@@ -298,10 +402,13 @@ async def _stored_rooms(tenant_id: int) -> set[tuple[str, str, str, str]]:
 
 # ---------------------------------------------------------------- import
 
-async def onboard(bundle: Bundle, *, as_of: date, progress: Progress = no_progress, dry_run: bool = False) -> Report:
+async def onboard(bundle: Bundle, *, as_of: date, progress: Progress = no_progress, dry_run: bool = False,
+                  staff_password: str | None = None) -> Report:
     """Validate, then import everything in one transaction. Raises `OnboardingInvalid` listing every bad row.
 
-    `as_of`: the move-in date of a customer row without one.
+    `as_of`: the move-in date of a customer row without one. New staff get the sheet's initial password, else
+    a generated one (in `Report.passwords`, to hand over once), and must change it at the first login;
+    `staff_password` (the demo) gives every new staff member that password to keep.
     """
     errors = await validate(bundle)
     if errors:
@@ -309,7 +416,7 @@ async def onboard(bundle: Bundle, *, as_of: date, progress: Progress = no_progre
     if dry_run:
         return Report(bundle.config["company"]["slug"], 0)
     async with transaction():
-        report = await _import(bundle, progress, as_of)
+        report = await _import(bundle, progress, as_of, staff_password)
     registry = get_registry()
     registry.forget(report.tenant_id)
     own_site = {name: slug for name, slug in registry.site_owners.items() if slug == report.slug}
@@ -331,7 +438,7 @@ def _merge_settings(stored: dict[str, Any], company: dict[str, Any]) -> dict[str
     return merged
 
 
-async def _import(bundle: Bundle, progress: Progress, as_of: date) -> Report:
+async def _import(bundle: Bundle, progress: Progress, as_of: date, staff_password: str | None = None) -> Report:
     cfg = bundle.config
     company = cfg["company"]
     slug = company["slug"]
@@ -390,20 +497,69 @@ async def _import(bundle: Bundle, progress: Progress, as_of: date) -> Report:
         else:
             await scope.insert(PluginState, plugin=plugin, project_id=pid, enabled=True, settings=settings or {})
 
-    user_ids = await _import_staff(scope, bundle.rows.get("staff", []), project_ids, report)
+    user_ids = await _import_staff(scope, bundle.rows.get("staff", []), project_ids, report, staff_password)
     building_ids = await _import_buildings(scope, bundle.rows.get("buildings", []), project_ids, report)
     grid_ids = await _import_grids(scope, bundle.rows.get("grids", []), project_ids, user_ids, report)
     unit_ids = await _import_units(scope, bundle.rows.get("units", []), project_ids, building_ids, grid_ids, report,
                                    progress)
     await _import_customers(scope, bundle.rows.get("customers", []), project_ids, unit_ids, report, progress, as_of)
+    if bundle.rows.get("opening_balances"):
+        await _import_opening_balances(scope, bundle.rows["opening_balances"], project_ids, unit_ids, report)
     return report
 
 
-async def _import_staff(scope: TenantScope, rows: list[Row], project_ids: dict[str, int], report: Report) -> dict[str, int]:
+async def _import_opening_balances(scope: TenantScope, rows: list[Row], project_ids: dict[str, int],
+                                   unit_ids: dict[tuple, int], report: Report) -> None:
+    """Hand each project's opening balances to the plugin that collects arrears (hook `import_opening_balances`)."""
+    stored = await scope.select(Customer, Customer.id, Customer.id_number, Customer.phone)
+    by_key = {f"phone:{c['phone']}": c["id"] for c in stored if c["phone"]}
+    by_key.update({f"id:{c['id_number'].upper()}": c["id"] for c in stored if c["id_number"]})
+    owners: dict[int, int] = {}
+    for o in await scope.select(Occupancy, Occupancy.unit_id, Occupancy.customer_id).where(
+            Occupancy.end_date.is_null() & Occupancy.role.is_in(["owner", "company"])).order_by(Occupancy.id):
+        owners.setdefault(o["unit_id"], o["customer_id"])
+    by_project: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        v = row.values
+        unit_id = unit_ids[(v["project"], *room_key(v["building"], v["entrance"], v["room"]))]
+        customer_id = by_key[customer_key(v)] if (v["id_number"] or v["phone"]) else owners[unit_id]
+        year, month = int(v["period"][:4]), int(v["period"][5:7])
+        by_project.setdefault(v["project"], []).append({
+            "unit_id": unit_id, "customer_id": customer_id, "fee_name": v["fee"], "period": v["period"],
+            "amount_fen": int(_decimal(v["amount"]) * 100),  # type: ignore[operator]
+            "due_date": _date(v["due_date"]) if v["due_date"] else date(year, month, monthrange(year, month)[1]),
+            "note": v["note"][:200], "line": f"{row.file}:{row.line}"})
+    registry = get_registry()
+    registry.forget(scope.tenant_id)
+    for code, balances in by_project.items():
+        project = await scope.get(Project, project_ids[code], what="project")
+        answers = await registry.call("import_opening_balances", tenant_id=scope.tenant_id, project_id=project["id"],
+                                      project=project, balances=balances)
+        if not answers:
+            raise Problem(422, "Invalid onboarding data", f"no plugin took the opening balances of project {code}",
+                          field="opening_balances")
+        for answer in answers:
+            report.add("opening_balances", created=int(answer.get("created", 0)), updated=int(answer.get("updated", 0)))
+
+
+async def _import_staff(scope: TenantScope, rows: list[Row], project_ids: dict[str, int], report: Report,
+                        staff_password: str | None = None) -> dict[str, int]:
+    from core.auth import hash_password
+
     logins = sorted({r.values["login"] for r in rows})
     members = await scope.select(Membership)
-    users = {u["login"]: u for u in await User.select(User.id, User.login, User.name, User.phone).where(
+    users = {u["login"]: u for u in await User.select(User.id, User.login, User.name, User.phone, User.password_hash).where(
         User.login.is_in(logins or [""]))}
+    shared_hash = hash_password(staff_password) if staff_password else None
+
+    def initial(v: dict[str, str]) -> dict[Any, Any]:
+        """An initial password: the sheet's, else a generated one (reported once); changed at the first login."""
+        if shared_hash:
+            return {"password_hash": shared_hash, "must_change_password": False}
+        password = v["password"] or generate_password()
+        if not v["password"]:
+            report.passwords[v["login"]] = password
+        return {"password_hash": hash_password(password), "must_change_password": True}
     member_user_ids = list({m["user_id"] for m in members})
     user_ids = {u["login"]: u["id"] for u in await User.select(User.id, User.login).where(
         User.id.is_in(member_user_ids or [-1]))}
@@ -411,11 +567,17 @@ async def _import_staff(scope: TenantScope, rows: list[Row], project_ids: dict[s
         v = row.values
         user = users.get(v["login"])
         if user is None:
-            # no password yet: one is set before the first login
-            new = User(login=v["login"], name=v["name"], phone=v["phone"], password_hash="")
+            secret = initial(v)
+            new = User(login=v["login"], name=v["name"], phone=v["phone"], **secret)
             await new.save()
-            user = users[v["login"]] = {"id": new.id, "login": v["login"], "name": v["name"], "phone": v["phone"]}
+            user = users[v["login"]] = {"id": new.id, "login": v["login"], "name": v["name"], "phone": v["phone"],
+                                        "password_hash": secret["password_hash"]}
             report.add("staff", created=1)
+        elif not user["password_hash"]:  # imported before initial passwords were given
+            secret = initial(v)
+            await User.update({User.password_hash: secret["password_hash"],
+                               User.must_change_password: secret["must_change_password"]}).where(User.id == user["id"])
+            user["password_hash"] = secret["password_hash"]
         elif (user["name"], user["phone"]) != (v["name"], v["phone"]):
             await User.update({User.name: v["name"], User.phone: v["phone"]}).where(User.id == user["id"])
             user.update(name=v["name"], phone=v["phone"])

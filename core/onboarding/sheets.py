@@ -30,6 +30,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("staff", "员工", (
         Column("login", "账号", True), Column("name", "姓名", True), Column("phone", "电话"),
         Column("role", "角色", True), Column("projects", "项目"), Column("title", "职务"),
+        Column("password", "初始密码"),  # blank: one is generated; either way changed at the first login
     )),
     Sheet("buildings", "楼栋", (
         Column("project", "项目", True), Column("building", "楼栋", True), Column("name", "名称"),
@@ -49,6 +50,14 @@ SHEETS: tuple[Sheet, ...] = (
         Column("email", "邮箱"), Column("project", "项目", True), Column("building", "楼栋", True),
         Column("entrance", "单元"), Column("room", "房号", True), Column("relation", "身份"),
         Column("start_date", "入住日期"),
+    )),
+    # 期初欠费: what each unit owed when the company came on board; handed to the plugin that collects
+    # arrears (hook `import_opening_balances`). The payer: the customer named by ID number or phone, else the owner.
+    Sheet("opening_balances", "期初欠费", (
+        Column("project", "项目", True), Column("building", "楼栋", True), Column("entrance", "单元"),
+        Column("room", "房号", True), Column("id_number", "证件号"), Column("phone", "电话"),
+        Column("fee", "收费项目", True), Column("period", "所属月份", True), Column("amount", "金额", True),
+        Column("due_date", "应缴日期"), Column("note", "备注"),
     )),
 )
 SHEET_BY_NAME = {s.name: s for s in SHEETS}

@@ -62,3 +62,11 @@ async def seed_demo(tenant_id, projects, staff, as_of):
     from plugins.arrears_collection import demo
 
     await demo.seed(tenant_id, projects, staff, as_of)
+
+
+@hookimpl
+async def import_opening_balances(tenant_id, project, balances):
+    """Opening balances (期初欠费) from onboarding become unpaid bills, so the ladder collects them."""
+    from plugins.arrears_collection import opening
+
+    return await opening.import_opening_balances(tenant_id, project, balances)

@@ -23,8 +23,13 @@ def write_csv(folder: Path, sheet: str, rows: list[list[str]]) -> None:
         w.writerows(rows)
 
 
-def company_folder(tmp: Path, slug: str | None = None, *, units: int = 8) -> tuple[Path, str]:
-    """A small valid company: one estate, 2 buildings, a grid, staff, `units` units and a customer per unit."""
+INITIAL_PASSWORD = "chushi-mima-2026"
+
+
+def company_folder(tmp: Path, slug: str | None = None, *, units: int = 8,
+                   password: str = INITIAL_PASSWORD) -> tuple[Path, str]:
+    """A small valid company: one estate, 2 buildings, a grid, staff, `units` units and a customer per unit.
+    Staff get `password` as their initial password ("" = let onboarding generate one)."""
     slug = slug or new_slug()
     folder = tmp / slug
     folder.mkdir(parents=True)
@@ -47,9 +52,9 @@ address = "深圳市南山区和苑路1号"
 total_area = 186000
 plugins = []
 ''', encoding="utf-8")
-    write_csv(folder, "staff", [[f"{slug}-cs", "周总监", "13800000001", "company_cs", "", "总监"],
-                                [f"{slug}-pm", "陈经理", "13800000002", "project_manager", "HY", "经理"],
-                                [f"{slug}-butler", "王管家", "13800000003", "butler", "HY", "管家"]])
+    write_csv(folder, "staff", [[f"{slug}-cs", "周总监", "13800000001", "company_cs", "", "总监", password],
+                                [f"{slug}-pm", "陈经理", "13800000002", "project_manager", "HY", "经理", password],
+                                [f"{slug}-butler", "王管家", "13800000003", "butler", "HY", "管家", password]])
     write_csv(folder, "buildings", [["HY", "1", "1栋", "18"], ["HY", "2", "2栋", "18"]])
     write_csv(folder, "grids", [["HY", "G1", "一号网格", f"{slug}-butler"]])
     unit_rows, customer_rows = [], []
