@@ -25,6 +25,7 @@ __all__ = [
     "hookimpl", "invalid", "is_postgres", "json_value", "not_found", "transaction", "actor", "enqueue", "notify",
     "tables", "tickets", "places", "sla", "calendar_for", "Controller", "get_registry", "present_customer",
     "principal_of", "admin", "workflow", "schemas", "utcnow", "scheduler", "kpi", "audit",
+    "personal_data",
 ]
 
 
@@ -40,7 +41,7 @@ def __getattr__(name: str):
         "present_customer": ("core.places", "present_customer"), "principal_of": ("core.admin", "principal_of"),
         "admin": ("core.admin", None), "workflow": ("core.workflow", None), "schemas": ("core.api.schemas", None),
         "utcnow": ("core.tickets", "utcnow"), "scheduler": ("core.scheduler", None), "kpi": ("core.kpi", None),
-        "audit": ("core.audit", None),
+        "audit": ("core.audit", None), "personal_data": ("core.personal_data", None),
     }
     if name in lazy:
         module, attr = lazy[name]

@@ -73,13 +73,17 @@ class KernelPlugin(InitPlugin):
         from core.api.report_controllers import REPORT_CONTROLLERS
         from core.api.ops_controllers import OPS_CONTROLLERS
         from core.api.sla_controllers import SLA_CONTROLLERS
+        from core.api.personal_data_controllers import PERSONAL_DATA_CONTROLLERS
+        from frontend.personal_data import PERSONAL_DATA_HANDLERS
         from frontend.csrf import csrf_guard
         from core.onboarding.portal import ONBOARDING_HANDLERS
         from frontend.portal import PORTAL_HANDLERS, STATIC_DIR, template_config
+        from frontend.report_pages import REPORT_HANDLERS
 
         from core.observability import metrics, prometheus, request_id_middleware
 
-        app_config.route_handlers.extend([healthz, readyz, metrics, *KERNEL_CONTROLLERS, *ATTACHMENT_CONTROLLERS, *REPORT_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *ONBOARDING_HANDLERS, *plugin_routers(),
+        app_config.route_handlers.extend([healthz, readyz, metrics, *KERNEL_CONTROLLERS, *ATTACHMENT_CONTROLLERS, *REPORT_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *REPORT_HANDLERS, *ONBOARDING_HANDLERS,
+                                          *PERSONAL_DATA_CONTROLLERS, *PERSONAL_DATA_HANDLERS, *plugin_routers(),
                                           create_static_files_router(path="/static", directories=[STATIC_DIR],
                                                                      include_in_schema=False)])
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)

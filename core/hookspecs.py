@@ -193,6 +193,61 @@ def resolve_sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str
     """
 
 
+# ---------------------------------------------------------------- personal data (PIPL)
+
+@hookspec
+def collect_personal_data(tenant_id: int, customer_id: int) -> dict[str, Any] | None:
+    """Everything this plugin stores about one customer, for the customer's copy of their data (PIPL art. 45).
+
+    Called for every installed plugin (enabled or not: a plugin switched off still holds its rows) when the
+    company CS department exports a customer's personal data (``GET /api/v1/customers/{id}/personal-data``).
+    The kernel puts the answer under ``plugins.<plugin name>`` of the export.
+
+    * Return a dict of JSON-friendly values (lists of row dicts, dates and datetimes are fine), or None
+      when the plugin holds nothing about customers.
+    * Include every row that names the customer (a ``customer_id``-like foreign key) and the rows that
+      hang off them (a lease's plates, an application's documents, a parcel's signature).
+    * Leave out other people's identifiers (a visitor's ID number), secrets and token hashes.
+    * `core.personal_data.collect(tenant_id, customer_id, holdings)` does all of this from a list of
+      `core.personal_data.Holding` (table, column naming the customer or the parent row, columns to omit).
+    * Read only; the kernel writes the audit entry. A plugin that does not implement this hook still has
+      its rows with a foreign key to ``core_customer`` exported, listed by table.
+
+    :param tenant_id: the tenant.
+    :param customer_id: the customer (already checked to belong to the tenant).
+    :return: this plugin's section of the export.
+    """
+
+
+@hookspec
+def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bool, placeholder: str) -> dict[str, int] | None:
+    """Anonymise one customer in this plugin's tables (PIPL art. 47, "right to deletion").
+
+    Called for every installed plugin, inside the one transaction of the erasure and before the kernel
+    anonymises its own tables and the customer row (so the customer row still holds the old values).
+
+    * Records the law requires to be kept (payments, receipts, bills, contracts and leases, security logs)
+      stay, still linked to the customer id; only their personal fields are replaced: names by
+      `placeholder` (``"已注销客户#<id>"``), phones, ID numbers, plates, free-text notes, signatures and
+      uploaded documents by empty values.
+    * `keep_records` True (the default of the API): delete nothing. False: rows with no duty to keep
+      (survey answers, greetings) may be deleted.
+    * To refuse (the customer still has an active lease, an open arrears case), raise
+      ``core.conflict("…")`` before changing anything: the whole erasure is rolled back and the
+      message reaches the user.
+    * Set-based updates only; `core.personal_data.erase_holdings(tenant_id, customer_id, holdings, keep_records=…,
+      placeholder=…)` applies a list of `Holding`\\ s (their ``erase`` values, ``optional`` rows) and also
+      replaces the customer's name, phone, ID number and e-mail inside every text column of those rows.
+    * Idempotent: a second call changes nothing more.
+
+    :param tenant_id: the tenant.
+    :param customer_id: the customer.
+    :param keep_records: True = keep every row, blank personal fields; False = also delete optional rows.
+    :param placeholder: the text that replaces the customer's name.
+    :return: rows changed per table (for the audit entry), or None.
+    """
+
+
 # ---------------------------------------------------------------- demo data
 
 @hookspec

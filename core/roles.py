@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "sla.manage": (Role.COMPANY_CS, Role.PROJECT_MANAGER),
     "kpi.read": (*MANAGERS, Role.TEAM_LEAD),
     "audit.read": (Role.COMPANY_CS,),
+    "customer.personal_data": (Role.COMPANY_CS,),  # export a customer's data, erase it, set retention (PIPL)
 }
 
 

@@ -70,3 +70,31 @@ async def import_opening_balances(tenant_id, project, balances):
     from plugins.arrears_collection import opening
 
     return await opening.import_opening_balances(tenant_id, project, balances)
+
+
+@hookimpl
+async def collect_personal_data(tenant_id, customer_id):
+    from core import personal_data
+    from plugins.arrears_collection import tables as t
+
+    payments = personal_data.Holding(t.Payment, "customer_id")
+    return await personal_data.collect(tenant_id, customer_id, [
+        personal_data.Holding(t.Bill, "customer_id"), payments,
+        personal_data.Holding(t.Allocation, "payment_id", parent=payments),
+        personal_data.Holding(t.Case, "customer_id"), personal_data.Holding(t.Task, "customer_id"),
+        personal_data.Holding(t.Watch, "customer_id")])
+
+
+@hookimpl
+async def erase_personal_data(tenant_id, customer_id, keep_records, placeholder):
+    """Bills, payments and receipts are kept (accounting law); collectors' free-text notes are cleared.
+    Refused while an arrears case is open: the debt is still being collected."""
+    from core import TenantScope, conflict, personal_data
+    from plugins.arrears_collection import tables as t
+
+    if await TenantScope(tenant_id).exists(t.Case).where((t.Case.customer_id == customer_id) & (t.Case.status == "open")):
+        raise conflict("The customer has an open arrears case; it must be cleared before the data is erased.")
+    return await personal_data.erase_holdings(tenant_id, customer_id, [
+        personal_data.Holding(t.Bill, "customer_id"), personal_data.Holding(t.Payment, "customer_id", erase={"note": ""}),
+        personal_data.Holding(t.Case, "customer_id"), personal_data.Holding(t.Task, "customer_id", erase={"note": ""}),
+        personal_data.Holding(t.Watch, "customer_id")], keep_records=keep_records, placeholder=placeholder)

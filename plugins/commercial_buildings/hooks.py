@@ -98,3 +98,41 @@ async def seed_demo(tenant_id: int, projects: dict[str, dict[str, Any]], staff: 
     from plugins.commercial_buildings.demo import seed
 
     await seed(tenant_id, projects, staff, as_of)
+
+
+@hookimpl
+async def collect_personal_data(tenant_id: int, customer_id: int) -> dict[str, Any]:
+    """Visits the customer hosted (without the visitors' ID numbers), authorisations, pass-outs confirmed,
+    confirmation links, stored items, VIP vehicles with their arrivals, move-in/out checklists."""
+    from core import personal_data as pd
+    from plugins.commercial_buildings import tables as t
+
+    vip = pd.Holding(t.VipVehicle, "customer_id")
+    return await pd.collect(tenant_id, customer_id, [
+        pd.Holding(t.Visitor, "host_customer_id", omit=("id_number", "id_type")),
+        pd.Holding(t.AuthorisedContact, "authorised_by_id"), pd.Holding(t.AuthorisedContact, "contact_id"),
+        pd.Holding(t.PassOut, "confirmed_by_customer_id"), pd.Holding(t.PassOutLink, "customer_id", omit=("token_hash",)),
+        pd.Holding(t.StoredItem, "customer_id", omit=("code_hash",)), vip,
+        pd.Holding(t.VehicleArrival, "vip_vehicle_id", parent=vip), pd.Holding(t.Checklist, "customer_id")])
+
+
+@hookimpl
+async def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bool, placeholder: str) -> dict[str, int]:
+    """Lobby and pass-out records are kept (security log); names on stored items and VIP vehicles become the
+    placeholder, plates are replaced, VIP entries end and the customer's authorisations are revoked."""
+    from core import TenantScope, personal_data as pd, utcnow
+    from plugins.commercial_buildings import tables as t
+
+    scope = TenantScope(tenant_id)
+    await scope.update(t.AuthorisedContact, {t.AuthorisedContact.revoked_at: utcnow()}).where(
+        ((t.AuthorisedContact.authorised_by_id == customer_id) | (t.AuthorisedContact.contact_id == customer_id))
+        & t.AuthorisedContact.revoked_at.is_null())
+    for vehicle in await scope.select(t.VipVehicle, t.VipVehicle.id).where(t.VipVehicle.customer_id == customer_id):
+        await scope.update(t.VipVehicle, {t.VipVehicle.plate: f"已注销#{vehicle['id']}"}).where(t.VipVehicle.id == vehicle["id"])
+    return await pd.erase_holdings(tenant_id, customer_id, [
+        pd.Holding(t.Visitor, "host_customer_id"), pd.Holding(t.AuthorisedContact, "authorised_by_id", optional=True),
+        pd.Holding(t.AuthorisedContact, "contact_id", optional=True), pd.Holding(t.PassOut, "confirmed_by_customer_id"),
+        pd.Holding(t.PassOutLink, "customer_id"),
+        pd.Holding(t.StoredItem, "customer_id", erase={"for_name": pd.PLACEHOLDER}),
+        pd.Holding(t.VipVehicle, "customer_id", erase={"owner_name": pd.PLACEHOLDER, "note": "", "is_active": False}),
+        pd.Holding(t.Checklist, "customer_id")], keep_records=keep_records, placeholder=placeholder)

@@ -62,3 +62,27 @@ async def seed_demo(tenant_id: int, projects: dict[str, dict[str, Any]], staff: 
     from plugins.community_events.demo import seed
 
     await seed(tenant_id, projects, staff, as_of)
+
+
+@hookimpl
+async def collect_personal_data(tenant_id: int, customer_id: int) -> dict[str, Any]:
+    """Survey answers, sign-ups and check-ins, return visits and greetings sent."""
+    from core import personal_data as pd
+    from plugins.community_events import tables as t
+
+    return await pd.collect(tenant_id, customer_id, [
+        pd.Holding(t.Answer, "customer_id"), pd.Holding(t.Signup, "customer_id", omit=("token",)),
+        pd.Holding(t.Visit, "customer_id"), pd.Holding(t.Greeting, "customer_id")])
+
+
+@hookimpl
+async def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bool, placeholder: str) -> dict[str, int]:
+    """Sign-ups stay (an event's participant count); survey answers and return-visit comments are cleared;
+    without `keep_records` the answers and the greetings log are deleted."""
+    from core import personal_data as pd
+    from plugins.community_events import tables as t
+
+    return await pd.erase_holdings(tenant_id, customer_id, [
+        pd.Holding(t.Answer, "customer_id", erase={"answers": []}, optional=True), pd.Holding(t.Signup, "customer_id"),
+        pd.Holding(t.Visit, "customer_id", erase={"comment": ""}), pd.Holding(t.Greeting, "customer_id", optional=True)],
+        keep_records=keep_records, placeholder=placeholder)

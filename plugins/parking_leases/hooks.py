@@ -60,3 +60,34 @@ async def arrears_charges(tenant_id: int, project: dict[str, Any], period: str) 
     from plugins.parking_leases.services import arrears_charges as charges
 
     return await charges(tenant_id, project["id"], period)
+
+
+@hookimpl
+async def collect_personal_data(tenant_id: int, customer_id: int) -> dict[str, Any]:
+    """Applications with their documents, waiting-list entries and offers, leases with plates and reminders, charges."""
+    from core import personal_data as pd
+    from plugins.parking_leases import tables as t
+
+    application, lease = pd.Holding(t.Application, "customer_id"), pd.Holding(t.Lease, "customer_id")
+    return await pd.collect(tenant_id, customer_id, [
+        application, pd.Holding(t.Document, "application_id", parent=application),
+        pd.Holding(t.WaitlistEntry, "customer_id"), pd.Holding(t.Offer, "application_id", parent=application),
+        lease, pd.Holding(t.Plate, "lease_id", parent=lease), pd.Holding(t.Reminder, "lease_id", parent=lease),
+        pd.Holding(t.Charge, "customer_id")])
+
+
+@hookimpl
+async def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bool, placeholder: str) -> dict[str, int]:
+    """Leases and charges are kept (contracts, money); plates, application notes and the uploaded documents
+    (ID and vehicle licence copies) are cleared. Refused while a lease is active."""
+    from core import TenantScope, conflict, personal_data as pd
+    from plugins.parking_leases import tables as t
+
+    if await TenantScope(tenant_id).exists(t.Lease).where((t.Lease.customer_id == customer_id) & (t.Lease.status == "active")):
+        raise conflict("The customer has an active parking lease; end it before the data is erased.")
+    application, lease = pd.Holding(t.Application, "customer_id", erase={"plates": [], "note": ""}), \
+        pd.Holding(t.Lease, "customer_id")
+    return await pd.erase_holdings(tenant_id, customer_id, [
+        application, pd.Holding(t.Document, "application_id", parent=application, erase={"content": b"", "size_bytes": 0}),
+        pd.Holding(t.WaitlistEntry, "customer_id"), lease, pd.Holding(t.Plate, "lease_id", parent=lease, erase={"plate": ""}),
+        pd.Holding(t.Charge, "customer_id")], keep_records=keep_records, placeholder=placeholder)

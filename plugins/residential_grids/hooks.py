@@ -70,3 +70,30 @@ async def seed_demo(tenant_id: int, projects: dict[str, dict[str, Any]], staff: 
 
     if projects.get("residential"):
         await seed(tenant_id, projects["residential"], staff, as_of)
+
+
+@hookimpl
+async def collect_personal_data(tenant_id: int, customer_id: int) -> dict[str, Any]:
+    """Lines of the call/visit register, parcels the customer signed for, with the signatures."""
+    from core import personal_data as pd
+    from plugins.residential_grids import tables as t
+
+    parcels = pd.Holding(t.Parcel, "picker_customer_id")
+    return await pd.collect(tenant_id, customer_id, [
+        pd.Holding(t.RegisterEntry, "customer_id"), parcels, pd.Holding(t.Signature, "parcel_id", parent=parcels)])
+
+
+@hookimpl
+async def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bool, placeholder: str) -> dict[str, int]:
+    """Register lines and parcel releases are kept (service records); the caller's phone and name, the
+    picker's and delegate's names and phones and the signature image are cleared."""
+    from core import personal_data as pd
+    from plugins.residential_grids import tables as t
+
+    parcels = pd.Holding(t.Parcel, "picker_customer_id", erase={"picker_name": pd.PLACEHOLDER, "delegate_name": "",
+                                                                "delegate_phone": ""})
+    return await pd.erase_holdings(tenant_id, customer_id, [
+        pd.Holding(t.RegisterEntry, "customer_id", erase={"phone": "", "caller_name": pd.PLACEHOLDER}), parcels,
+        pd.Holding(t.Signature, "parcel_id", parent=parcels, erase={"image": "", "size_bytes": 0,
+                                                                    "signer_name": pd.PLACEHOLDER})],
+        keep_records=keep_records, placeholder=placeholder)
