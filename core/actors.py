@@ -41,3 +41,18 @@ async def sla_sweep(as_of: str) -> dict:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     return await sweep(moment)
+
+
+@actor("core", "personal_data_retention", queue="retention")
+async def personal_data_retention(as_of: str) -> dict:
+    """Apply each company's retention periods to personal data, as of a moment (idempotent). A date or a
+    moment without a zone is read in Beijing time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.personal_data import apply_retention
+
+    moment = datetime.fromisoformat(as_of)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return await apply_retention(moment)

@@ -52,7 +52,9 @@ def register_periodic_jobs() -> list[Any]:
     from core.contracts import PeriodicJob
 
     return [PeriodicJob("core.sla_sweep", "core.sla_sweep", "every 5 minutes",
-                        "Find tickets near breach or breached and escalate them up the chain.")]
+                        "Find tickets near breach or breached and escalate them up the chain."),
+            PeriodicJob("core.personal_data_retention", "core.personal_data_retention", "daily 03:10",
+                        "Clear contact phones of long-closed tickets and old message addresses and texts (PIPL).")]
 
 
 @hookimpl(trylast=True)
