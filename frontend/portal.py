@@ -20,6 +20,7 @@ from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
+from core.attachments import MAX_BYTES as ATTACHMENT_MAX_BYTES
 from core.auth import SESSION_COOKIE, login
 from core.errors import Problem
 from core.roles import ROLE_LABELS
@@ -403,11 +404,14 @@ async def inbox(request: Request, view: str | None = Parameter(query="scope", de
 # ---------------------------------------------------------------- one ticket
 
 async def _ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
+    from core import attachments
+    from core.db import json_value
     from core.tables import Building, Customer, Grid, Project, Unit
     from core.tickets import events, get_ticket, ticket_kinds
 
     me = request.user
     ticket = await get_ticket(me, ticket_id)
+    ticket["data"] = json_value(ticket["data"]) or {}  # the kind's extra fields, shown by name
     timeline = await events(me, ticket_id)
     names = await services.staff_names(me, [ticket["first_receiver_id"], ticket["responsible_id"], ticket["executor_id"]])
     project = await me.scope.get_or_none(Project, ticket["project_id"])
@@ -426,7 +430,9 @@ async def _ticket_context(request: Request, ticket_id: int) -> dict[str, Any]:
             "allowed": list(allowed_from(ticket["status"], ticket["hold_from"])) if me.can("ticket.transition") else [],
             "needs_reason": NEEDS_REASON, "technicians": await services.technicians(me, ticket["project_id"]),
             "requires_return_visit": bool(kind and kind[1].requires_return_visit),
-            "form_fields": kind[1].form_fields if kind else (), "now": _now(), "due_class": services.due_class}
+            "form_fields": kind[1].form_fields if kind else (), "now": _now(), "due_class": services.due_class,
+            "attachments": await attachments.list_for(me, ticket_id), "can_attach": me.can("ticket.update"),
+            "attachment_accept": attachments.ACCEPT, "attachment_max_bytes": attachments.MAX_BYTES}
 
 
 @get("/portal/tickets/{ticket_id:int}", include_in_schema=False)
@@ -480,12 +486,35 @@ async def ticket_comment(request: Request, ticket_id: int, data: dict[str, Any] 
     return Redirect(f"/portal/tickets/{ticket_id}", status_code=303)
 
 
+@post("/portal/tickets/{ticket_id:int}/attachments", include_in_schema=False,
+      request_max_body_size=ATTACHMENT_MAX_BYTES + 256 * 1024)
+async def ticket_attach(request: Request, ticket_id: int) -> Any:
+    """Upload a photo or a PDF to the ticket; a refused file is explained beside the field."""
+    from core import attachments
+    from core.tickets import get_ticket
+
+    await get_ticket(request.user, ticket_id)
+    try:
+        filename, content, _ = await attachments.read_upload(request)
+        await attachments.add(request.user, ticket_id, filename, content)
+    except Problem as exc:
+        if exc.status in (403, 404):
+            raise
+        ctx = await _ticket_context(request, ticket_id)
+        return await page(request, "portal/ticket.html", status_code=exc.status, nav="tickets", created=False,
+                          errors=_errors_of(exc), form={}, **ctx)
+    return Redirect(f"/portal/tickets/{ticket_id}#attachments", status_code=303)
+
+
 # ---------------------------------------------------------------- dashboard and customer file
 
 @get("/portal/dashboard", include_in_schema=False)
-async def dashboard(request: Request, project: str | None = Parameter(query="project_id", default=None, max_length=20)
-                    ) -> Template:
-    """Tickets by kind and status, SLA near-breaches and breaches per project, KPIs and the plugins' cards."""
+async def dashboard(request: Request, project: str | None = Parameter(query="project_id", default=None, max_length=20),
+                    trend: str | None = Parameter(default=None, max_length=10)) -> Template:
+    """Tickets by kind and status, SLA near-breaches and breaches per project, KPIs, charts over time
+    (created/closed, SLA breaches, satisfaction per week or day) and the plugins' cards."""
+    from frontend.report_pages import dashboard_trends
+
     me = request.user
     project_id = _int(project)
     projects = await services.visible_projects(me)
@@ -500,6 +529,7 @@ async def dashboard(request: Request, project: str | None = Parameter(query="pro
     return await page(request, "portal/dashboard.html", nav="dashboard", projects=projects, project_id=project_id,
                       figures=figures, chart=chart, open_statuses=OPEN_STATUSES,
                       kpis=await services.kpi_figures(me, project_id, _now()),
+                      trends=await dashboard_trends(me, project_id, trend, "en" if english else "zh", _now()),
                       widgets=await services.dashboard_widgets(me, project_id))
 
 
@@ -537,7 +567,7 @@ def portal_error(request: Request, exc: Exception) -> Response:
 PORTAL_ROUTER = Router(
     path="/",
     route_handlers=[root, login_page, login_submit, logout, set_language, home, menu_partial, desk, desk_customers,
-                    desk_preview, desk_fields, desk_submit, inbox, ticket_page, ticket_move, ticket_comment, dashboard,
+                    desk_preview, desk_fields, desk_submit, inbox, ticket_page, ticket_move, ticket_comment, ticket_attach, dashboard,
                     customer_page],
     guards=[csrf.csrf_guard],
     exception_handlers={Problem: portal_error, HTTPException: portal_error},

@@ -187,6 +187,9 @@ def kernel_menu(principal: Principal) -> list[dict[str, Any]]:
         items.append({"key": "desk", "label_zh": "前台受理", "label_en": "Desk", "href": "/portal/desk", "order": 10})
     items.append({"key": "tickets", "label_zh": "工单", "label_en": "Tickets", "href": "/portal/tickets", "order": 20})
     items.append({"key": "dashboard", "label_zh": "仪表盘", "label_en": "Dashboard", "href": "/portal/dashboard", "order": 30})
+    if principal.can("kpi.read"):
+        items.append({"key": "reports", "label_zh": "月度报表", "label_en": "Monthly reports", "href": "/portal/reports",
+                      "order": 35})
     if principal.can("customer.personal_data"):
         items.append({"key": "personal_data", "label_zh": "个人信息保护", "label_en": "Personal data",
                       "href": "/portal/personal-data", "order": 90})
