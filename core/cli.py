@@ -161,20 +161,29 @@ def run_job(name: str, as_of: str) -> None:
 @click.option("--port", default=None, type=int)
 @click.option("--no-serve", is_flag=True, help="Only migrate and create the demo company.")
 def demo(host: str | None, port: int | None, no_serve: bool) -> None:
-    """Migrate, create the demo company if absent, print its logins and serve."""
-    from core.demo import ensure_demo
+    """Migrate, import the demo company from tenants/demo if absent (then each plugin's demo activity), print
+    its logins and serve."""
+    import time
+
+    from core.demo import demo_folder, ensure_demo, ensure_demo_from_folder
     from core.settings import get_settings
 
     settings = get_settings()
+    started = time.monotonic()
 
     async def prepare():
         await migrate_all(quiet=True)
-        return await ensure_demo(settings.demo.password)
+        folder = demo_folder()
+        if folder is None:  # installed without the tenants/ folder: the built-in demo company
+            return await ensure_demo(settings.demo.password)
+        return await ensure_demo_from_folder(settings.demo.password, folder)
 
     result = _run(prepare())
     s = settings.server
     url = f"http://{host or s.host}:{port or s.port}"
-    click.echo(f"\n管家 Guanjia demo — company '{result['tenant']['slug']}' ({'created' if result['created'] else 'already there'})")
+    click.echo(f"\n管家 Guanjia demo — company '{result['tenant']['slug']}' "
+               f"({'imported from tenants/demo' if result.get('report') else 'created' if result['created'] else 'already there'}, "
+               f"{time.monotonic() - started:.1f} s)")
     click.echo(f"Portal {url}/portal   API {url}/api/v1   OpenAPI {url}/schema")
     click.echo(f"Password for every demo login: {settings.demo.password}")
     for role, login in result["logins"].items():

@@ -8,15 +8,19 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core import admin, tickets
+from core.db import transaction
 from core.plugins import get_registry
 from core.roles import ALL_ROLES
 from core.tables import Building, Customer, Grid, Occupancy, Project, Tenant, Unit, User
 from core.tenancy import TenantScope
 
 DEMO_SLUG = "demo"
+BEIJING = ZoneInfo("Asia/Shanghai")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲"
 ROLE_LOGINS = {role: f"demo-{role.replace('_', '-')}" for role in ALL_ROLES}
@@ -118,6 +122,81 @@ async def ensure_demo(password: str, *, buildings: int = 12, as_of: datetime | N
     projects = {"residential": estate, "commercial": plaza}
     await get_registry().call("seed_demo", tenant_id=tenant["id"], projects=projects, staff=staff, as_of=as_of)
     return {"tenant": tenant, "logins": logins, "created": True}
+
+
+def demo_folder() -> Path | None:
+    """`tenants/demo` (under GUANJIA_TENANTS_DIR, else beside the code), or None when it is not there."""
+    from core.settings import get_settings
+
+    for folder in (Path(get_settings().tenants_dir) / DEMO_SLUG, Path(__file__).resolve().parents[1] / "tenants" / DEMO_SLUG):
+        if (folder / "tenant.toml").is_file():
+            return folder
+    return None
+
+
+async def ensure_demo_from_folder(password: str, folder: str | Path, *, as_of: datetime | None = None, seed: int = 7,
+                                  tickets: int = 240) -> dict[str, Any]:
+    """The demo company imported from its onboarding folder (`tenants/demo`) if absent: the same importer a
+    real company goes through (every staff member gets `password` to keep), then demo tickets and each
+    enabled plugin's `seed_demo` activity. Idempotent by the folder's slug."""
+    from core.onboarding import OnboardingInvalid, load_folder, onboard
+    from core.tables import Membership
+
+    bundle = load_folder(folder)
+    slug = str(bundle.config.get("company", {}).get("slug", ""))
+    existing = await Tenant.select().where(Tenant.slug == slug).first() if slug else None
+    if existing:
+        return {"tenant": existing, "logins": await _logins_by_role(existing["id"]), "created": False}
+    as_of = as_of or datetime.now(timezone.utc)
+    try:
+        report = await onboard(bundle, as_of=as_of.astimezone(BEIJING).date(), staff_password=password)
+    except OnboardingInvalid as exc:
+        from core.errors import Problem
+
+        raise Problem(422, "Invalid demo data", "; ".join(str(e) for e in exc.errors[:5])) from exc
+    tenant_id = report.tenant_id
+    scope = TenantScope(tenant_id)
+    members = await scope.select(Membership, Membership.role, Membership.user_id).order_by(Membership.id)
+    staff: dict[str, int] = {}
+    for m in members:
+        staff.setdefault(m["role"], m["user_id"])
+    projects: dict[str, dict[str, Any]] = {}
+    for project in await scope.select(Project).order_by(Project.id):
+        projects.setdefault(project["kind"], project)
+    estate, plaza = projects.get("residential"), projects.get("commercial")
+    if estate is not None and tickets:
+        occ_rows = await scope.select(Occupancy, Occupancy.customer_id, Occupancy.unit_id).where(
+            Occupancy.unit_id.project_id == estate["id"]).order_by(Occupancy.id)
+        async with transaction():  # one connection and one commit: minutes become seconds on SQLite
+            await _demo_tickets(tenant_id, estate, plaza or estate, staff, occ_rows, random.Random(seed), as_of,
+                                count=tickets)
+    registry = get_registry()
+    for impl in reversed(registry.pm.hook.seed_demo.get_hookimpls()):
+        if impl.plugin_name in await registry.enabled(tenant_id):
+            async with transaction():  # each plugin's demo activity at once (or not at all)
+                await _call(impl, tenant_id=tenant_id, projects=projects, staff=staff, as_of=as_of)
+    tenant = await Tenant.select().where(Tenant.id == tenant_id).first()
+    return {"tenant": tenant, "logins": await _logins_by_role(tenant_id), "created": True, "report": report}
+
+
+async def _call(impl: Any, **kwargs: Any) -> Any:
+    """One plugin's hook implementation, as `PluginRegistry.call` calls it."""
+    import inspect
+
+    value = impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _logins_by_role(tenant_id: int) -> dict[str, str]:
+    """One login per role (the first staff member of each), in the order of ALL_ROLES."""
+    from core.tables import Membership
+
+    rows = await TenantScope(tenant_id).select(Membership, Membership.role, Membership.user_id.login.as_alias("login")
+                                               ).order_by(Membership.id)
+    first: dict[str, str] = {}
+    for r in rows:
+        first.setdefault(r["role"], r["login"])
+    return {role: first[role] for role in ALL_ROLES if role in first}
 
 
 TITLES = {

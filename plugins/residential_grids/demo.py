@@ -9,7 +9,7 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import admin, tables
+from core import TenantScope, admin, tables
 from plugins.residential_grids import services as svc
 
 ANSWERS = [
@@ -48,8 +48,10 @@ async def _butlers(tenant_id: int, slug: str, project_id: int, staff: dict[str, 
         if user is None:
             user = await admin.create_user(login, names[(n - 2) % len(names)], secrets.token_urlsafe(16),
                                            phone=f"1390000{n:04d}")
-        await admin.add_membership(tenant_id, user["id"], "butler", [project_id], work_phone=f"0755-8888{n:04d}",
-                                   title="客服管家")
+        if not await TenantScope(tenant_id).exists(tables.Membership).where(
+                (tables.Membership.user_id == user["id"]) & (tables.Membership.role == "butler")):
+            await admin.add_membership(tenant_id, user["id"], "butler", [project_id], work_phone=f"0755-8888{n:04d}",
+                                       title="客服管家")  # (an onboarded demo company has its butlers already)
         ids.append(user["id"])
         n += 1
     return ids[:needed]
