@@ -307,6 +307,11 @@ from core.onboarding.cli import onboard as _onboard, plugin as _plugin  # noqa: 
 main.add_command(_onboard)
 main.add_command(_plugin)
 
+from core.backup import backup_command as _backup, restore_command as _restore  # noqa: E402
+
+main.add_command(_backup)
+main.add_command(_restore)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
