@@ -41,6 +41,13 @@ def hook_reference() -> str:
             sig = str(inspect.signature(fn)).replace("'", "")
             doc = inspect.cleandoc(fn.__doc__ or "").strip()
             lines += [f"#### `{name}`", "", "```python", f"def {name}{sig}", "```", "", doc, ""]
+    others = [(name, fn) for name, fn in specs if not name.startswith(tuple(groups))]
+    if others:
+        lines += ["### Other hooks (onboarding, personal data …)", ""]
+        for name, fn in others:
+            sig = str(inspect.signature(fn)).replace("'", "")
+            doc = inspect.cleandoc(fn.__doc__ or "").strip()
+            lines += [f"#### `{name}`", "", "```python", f"def {name}{sig}", "```", "", doc, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
