@@ -31,6 +31,7 @@
       var source = root.querySelector('[data-chart-for="' + el.dataset.chart + '"]');
       if (!source || el.dataset.drawn) { return; }
       var chart = window.echarts.init(el);
+      chart.on("finished", function () { el.dataset.rendered = "1"; });
       chart.setOption(option(JSON.parse(source.textContent)));
       el.dataset.drawn = "1";
       window.addEventListener("resize", function () { chart.resize(); });

@@ -137,3 +137,69 @@ async def test_every_plugin_menu_page_opens(server, browser):
         await page.screenshot(path=str(SCREENSHOTS / f"plugin-{plugin}-{item.key}.png"), full_page=True)
     assert errors == [], errors
     await context.close()
+
+
+async def test_ticket_photo_and_monthly_reports_with_charts_in_the_browser(server, browser):
+    """A supervisor attaches a photo to a repair (thumbnail shown), then opens the monthly repair summary
+    and the CS monthly report of October 2026 (charts drawn, Excel downloaded) and the dashboard's trends."""
+    import io
+    from datetime import timedelta
+
+    from PIL import Image, ImageDraw
+
+    from core import tickets
+    from tests.conftest import at
+
+    world = await make_world(login=False)
+    desk, cs = await world.principal("front_desk"), await world.principal("company_cs")
+    for i, (day, category, area) in enumerate((("2026-10-02 09:00", "给排水", "private"), ("2026-10-08 10:00", "电梯", "public"),
+                                               ("2026-10-15 14:00", "电气照明", "private"))):
+        fields = {"unit_id": world.units[0]["id"]} if area == "private" else {"building_id": world.building["id"]}
+        t = await tickets.create_ticket(desk, {"project_id": world.project["id"], "kind": "repair", "channel": "hotline",
+                                               "title": f"报修{i + 1}", "warranty": "in", "data": {"category": category},
+                                               **fields}, now=at(day))
+        await tickets.transition(cs, t["id"], "resolved", now=at(day) + timedelta(hours=3 + 20 * i))
+        await tickets.transition(cs, t["id"], "visited", satisfaction=5 - i, now=at(day) + timedelta(hours=30 + 20 * i))
+    repair = await tickets.create_ticket(desk, {"project_id": world.project["id"], "kind": "repair", "channel": "walk_in",
+                                                "title": "阳台渗水", "unit_id": world.units[1]["id"]})
+    photo = Image.new("RGB", (800, 600), (210, 214, 220))
+    ImageDraw.Draw(photo).ellipse([300, 200, 500, 400], fill=(60, 120, 200))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG")
+
+    context, page, errors = await _page(browser, server)
+    await _login_with_keyboard(page, f"{world.tenant['slug']}-supervisor")
+    await page.wait_for_url(re.compile(r"/portal/dashboard"))
+    await page.goto(f"/portal/tickets/{repair['id']}")
+    await page.set_input_files("form.upload input[type=file]",
+                               files=[{"name": "阳台渗水.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}])
+    await page.click("form.upload button")
+    await page.wait_for_selector(".thumbs li[data-type='image/jpeg'] img")
+    await page.wait_for_function("document.querySelector('.thumbs img').naturalWidth > 0")
+    assert await page.evaluate("document.querySelector('.thumbs img').naturalWidth") == 320
+    assert "阳台渗水.jpg" in await page.inner_text(".timeline")
+    await page.screenshot(path=str(SCREENSHOTS / "09-ticket-photo.png"), full_page=True)
+
+    await page.goto(f"/portal/reports/monthly/repairs?month=2026-10&project_id={world.project['id']}")
+    await page.wait_for_selector('[data-chart="repairs-class"] canvas')
+    await page.wait_for_selector('[data-chart="repairs-category"][data-rendered] canvas')
+    await page.wait_for_selector('[data-chart="repairs-class"][data-rendered]')
+    assert (await page.inner_text('[data-figure="received"]')).strip() == "3"
+    assert "给排水" in await page.inner_text("#table-by_category")
+    await page.screenshot(path=str(SCREENSHOTS / "10-report-repairs.png"), full_page=True)
+    async with page.expect_download() as download:
+        await page.click('[data-export="xlsx"]')
+    assert (await download.value).suggested_filename.endswith(".xlsx")
+
+    await page.click('.tabs a[data-kind="cs"]')
+    await page.wait_for_selector('[data-chart="cs-channel"][data-rendered] canvas')
+    await page.wait_for_selector('[data-chart="cs-counts"][data-rendered]')
+    assert "客服月报" in await page.inner_text("h2.report-title")
+    await page.screenshot(path=str(SCREENSHOTS / "11-report-cs.png"), full_page=True)
+
+    await page.goto(f"/portal/dashboard?project_id={world.project['id']}")
+    for chart in ("trend-flow", "trend-breaches", "trend-satisfaction"):
+        await page.wait_for_selector(f'[data-chart="{chart}"][data-rendered] canvas')
+    await page.locator("#trends").screenshot(path=str(SCREENSHOTS / "12-dashboard-trends.png"))
+    assert errors == [], errors
+    await context.close()
