@@ -124,6 +124,8 @@ def problem_handler(request: Request, exc: Exception) -> Response:
             exc.status_code, "Error"
         )
         return _response(request, Problem(exc.status_code, title, str(exc.detail)))
+    if isinstance(exc, RecursionError) and "deserializ" in str(exc):
+        return _response(request, Problem(400, "Invalid input", "The request body is nested too deeply.", field="body"))
     if _is_database_unavailable(exc):
         log.warning("database unavailable: %s", exc)
         return _response(request, Problem(503, "Service unavailable", "The database is not reachable; try again shortly."))

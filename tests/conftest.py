@@ -37,6 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
     get_settings.cache_clear()
     if os.environ.get("GUANJIA_TEST_ADMIN_URL"):
         asyncio.run(_create_pg_database())
+    # argon2 at the lowest cost for test logins (the hash format is the same; production keeps the defaults)
+    from argon2 import PasswordHasher
+
+    from core import auth
+
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     from core.plugins import get_registry, set_registry
 
     set_registry(None)
