@@ -3,7 +3,7 @@
 Run it (not a test; it drops and rebuilds its own database, the one named in DATABASE_URL):
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/guanjia_bench_api REDIS_URL=redis://127.0.0.1:6379/0 \
-        /work/venv/bin/python bench/api_bench.py
+        .venv/bin/python bench/api_bench.py
 
 Figures: create ticket (POST /api/v1/tickets, 16 connections), staff inbox (GET /api/v1/tickets?project_id=…
 &status=open&limit=25 over the bulk-loaded tickets: sequential p50 and 16-connection throughput), RSS of one web

@@ -10,7 +10,7 @@ customers), then times:
 * the ladder as of the 1st of month 25 (the measured monthly run; goal ≤ 60 s),
 * a re-run for month 25, which must write nothing (row counts and PostgreSQL's tuple counters unchanged).
 
-Run: ``/work/venv/bin/python bench/arrears_ladder.py`` (PostgreSQL on 127.0.0.1:5432; set
+Run: ``.venv/bin/python bench/arrears_ladder.py`` (PostgreSQL on 127.0.0.1:5432; set
 BENCH_ADMIN_URL to another server, BENCH_HOUSEHOLDS to scale). Prints the figures and one RESULT line.
 """
 from __future__ import annotations

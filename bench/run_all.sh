@@ -7,12 +7,19 @@
 #
 # Any other bench/NAME.py runs on a fresh database: DATABASE_URL=$BENCH_PG/guanjia_bench_NAME, and REDIS_URL.
 # Environment: BENCH_PG (server, default postgresql://postgres@127.0.0.1:5432), REDIS_URL
-# (default redis://127.0.0.1:6379/0), PYTHON (default /work/venv/bin/python).
+# (default redis://127.0.0.1:6379/0), PYTHON (default .venv/bin/python).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PG="${BENCH_PG:-postgresql://postgres@127.0.0.1:5432}"
 REDIS="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-PY="${PYTHON:-/work/venv/bin/python}"
+PY="${PYTHON:-.venv/bin/python}"
+# what the benchmarks need: the project's virtualenv (made by the test command) and wrk
+if [ ! -x "$PY" ]; then
+  bash tests/run.sh --collect-only -q >/dev/null || { echo "could not install the virtualenv"; exit 1; }
+fi
+if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; } >/dev/null 2>&1 || echo "could not install wrk"
+fi
 mkdir -p bench/results
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 wanted=("$@")

@@ -2,7 +2,7 @@
 
 Run it (not a test; it drops and rebuilds its own database, `guanjia_bench` by default):
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/guanjia /work/venv/bin/python bench/sla_sweep.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/guanjia .venv/bin/python bench/sla_sweep.py
 
 It loads the data with INSERT … SELECT generate_series, runs the real sweep (`core.sweep.sweep`) for
 one `as_of`, runs it again (idempotent: writes nothing), prints the EXPLAIN (ANALYZE, BUFFERS) plan of
