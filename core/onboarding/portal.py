@@ -101,6 +101,11 @@ async def onboarding_export(request: Request, project_id: int) -> Response:
     rows = await export_rows(me.tenant_id, project["code"])
     entries = {"tenant.toml": (await tenant_toml(me.tenant_id)).encode("utf-8")}
     entries.update({f"{s.name}.xlsx": sheet_bytes(s, rows[s.name]) for s in SHEETS})
+    from core import audit
+
+    await audit.record(me, "export.onboarding", object_type="project", object_id=project_id,  # raw phones and IDs
+                       address=request.client.host if request.client else "",
+                       data={"customers": len(rows["customers"]), "staff": len(rows["staff"])})
     return _zip(entries, f"{project['code']}.zip")
 
 
