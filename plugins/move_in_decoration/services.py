@@ -1205,13 +1205,18 @@ async def record_refund(principal: Principal, refund_id: int, data: dict[str, An
 async def list_refunds(principal: Principal, project_id: int, *, open_only: bool = False) -> list[dict[str, Any]]:
     """The finance task list: deposits to refund with their due times."""
     await project_for(principal, project_id)
-    R = Refund
-    query = principal.scope.select(R, R.all_columns(), R.application_id.unit_id.room.as_alias("room"),
-                                   R.application_id.customer_id.name.as_alias("customer_name")).where(
-        R.application_id.project_id == project_id)
+    R, A = Refund, Application
+    query = principal.scope.select(R).where(R.application_id.project_id == project_id)
     if open_only:
         query = query.where(R.refunded_at.is_null())
-    return await query.order_by(R.id, ascending=False).limit(500)
+    rows = await query.order_by(R.id, ascending=False).limit(500)
+    # one join level at a time: PostgreSQL cuts longer join aliases to 63 characters
+    apps = await principal.scope.select(A, A.id, A.unit_id.room.as_alias("room"),
+                                        A.customer_id.name.as_alias("customer_name")).where(
+        A.id.is_in([r["application_id"] for r in rows] or [-1]))
+    by_id = {a["id"]: a for a in apps}
+    return [{**r, "room": by_id[r["application_id"]]["room"], "customer_name": by_id[r["application_id"]]["customer_name"]}
+            for r in rows]
 
 
 # ---------------------------------------------------------------- application pages and lists
