@@ -132,6 +132,20 @@ async def test_every_hookspec_is_called_by_the_kernel(client):
     assert len(seeded) == 1 and seeded[0]["projects"] == ["commercial", "residential"]
     assert seeded[0]["as_of"] == at("2026-09-30 17:00") and "butler" in seeded[0]["roles"]
 
+    # collect_personal_data / erase_personal_data: the export and the erasure of a customer call every installed plugin
+    from core.tables import Customer
+    from core.tenancy import TenantScope
+
+    lone = await TenantScope(tid).insert(Customer, name="赵六", phone="13700000006")
+    r = await client.get(f"/api/v1/customers/{lone['id']}/personal-data", headers=world.headers("company_cs"))
+    assert r.status_code == 200 and r.json()["plugins"]["dummy"] == {"dummy_rows": []}
+    assert _calls("collect_personal_data", tid) == [{"tenant_id": tid, "customer_id": lone["id"]}]
+    r = await client.post(f"/api/v1/customers/{lone['id']}/erase", json={"reason": "业主申请注销"},
+                          headers=world.headers("company_cs"))
+    assert r.status_code == 200, r.text
+    assert _calls("erase_personal_data", tid) == [{"tenant_id": tid, "customer_id": lone["id"], "keep_records": True,
+                                                   "placeholder": f"已注销客户#{lone['id']}"}]
+
     assert set(_specs()) - {name for name, _ in CALLS} == set()
 
 

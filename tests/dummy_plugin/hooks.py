@@ -127,3 +127,16 @@ def resolve_sla_policy(tenant_id, project, ticket):
 @hookimpl
 def seed_demo(tenant_id, projects, staff, as_of):
     _record("seed_demo", tenant_id=tenant_id, projects=sorted(projects), roles=sorted(staff), as_of=as_of)
+
+
+@hookimpl
+def collect_personal_data(tenant_id, customer_id):
+    _record("collect_personal_data", tenant_id=tenant_id, customer_id=customer_id)
+    return {"dummy_rows": []}
+
+
+@hookimpl
+def erase_personal_data(tenant_id, customer_id, keep_records, placeholder):
+    _record("erase_personal_data", tenant_id=tenant_id, customer_id=customer_id, keep_records=keep_records,
+            placeholder=placeholder)
+    return {}
