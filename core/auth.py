@@ -38,11 +38,31 @@ def _digest(token: str) -> str:
 
 
 class LoginThrottle:
-    """Refuses logins after too many failures per account and per address in a sliding window."""
+    """Refuses logins after too many failures per account and per address in a sliding window.
+
+    With `REDIS_URL` set the failures are counted in Redis (a sorted set per key), so every web process
+    shares one count; without it (the embedded default, one process) they are counted in memory."""
 
     def __init__(self, limit: int = 10, window_seconds: int = 900) -> None:
         self.limit, self.window = limit, window_seconds
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._redis: Any = None
+
+    def _store(self) -> Any:
+        from core.settings import get_settings
+
+        jobs = get_settings().jobs
+        if not jobs.redis_url:
+            return None
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._redis is None or self._redis[0] is not loop:  # a client belongs to one event loop
+            import redis.asyncio as aioredis
+
+            self._redis = (loop, aioredis.Redis.from_url(jobs.redis_url, socket_timeout=2))
+            self._prefix = f"{jobs.namespace}:login-failures:"
+        return self._redis[1]
 
     def _recent(self, key: str) -> deque[float]:
         q, cutoff = self._failures[key], time.monotonic() - self.window
@@ -50,17 +70,47 @@ class LoginThrottle:
             q.popleft()
         return q
 
-    def check(self, *keys: str) -> None:
-        if any(len(self._recent(k)) >= self.limit for k in keys):
+    async def check(self, *keys: str) -> None:
+        r = self._store()
+        if r is None:
+            counts = [len(self._recent(k)) for k in keys]
+        else:
+            try:
+                now = time.time()
+                async with r.pipeline(transaction=False) as p:
+                    for k in keys:
+                        p.zremrangebyscore(self._prefix + k, 0, now - self.window)
+                        p.zcard(self._prefix + k)
+                    counts = (await p.execute())[1::2]
+            except Exception:  # noqa: BLE001 - Redis away: fall back to this process's count
+                counts = [len(self._recent(k)) for k in keys]
+        if any(n >= self.limit for n in counts):
             raise Problem(429, "Too many requests", "Too many failed logins; wait a few minutes and try again.")
 
-    def fail(self, *keys: str) -> None:
+    async def fail(self, *keys: str) -> None:
         for k in keys:
             self._recent(k).append(time.monotonic())
+        r = self._store()
+        if r is not None:
+            try:
+                now = time.time()
+                async with r.pipeline(transaction=False) as p:
+                    for k in keys:
+                        p.zadd(self._prefix + k, {f"{now}:{secrets.token_hex(4)}": now})
+                        p.expire(self._prefix + k, self.window)
+                    await p.execute()
+            except Exception:  # noqa: BLE001 - counted in memory meanwhile
+                pass
 
-    def clear(self, *keys: str) -> None:
+    async def clear(self, *keys: str) -> None:
         for k in keys:
             self._failures.pop(k, None)
+        r = self._store()
+        if r is not None:
+            try:
+                await r.delete(*(self._prefix + k for k in keys))
+            except Exception:  # noqa: BLE001
+                pass
 
 
 throttle = LoginThrottle()
@@ -77,10 +127,10 @@ async def login(login_name: str, password: str, tenant_slug: str | None = None, 
     A login with an initial password (`must_change_password`) gets no token until it sets `new_password`
     (403 naming `new_password`); the new password replaces the initial one in the same call."""
     keys = (f"login:{login_name.lower()}", f"addr:{address}")
-    throttle.check(*keys)
+    await throttle.check(*keys)
     user = await User.select().where(User.login == login_name).first()
     if user is None or not user["is_active"] or not verify_password(user["password_hash"], password):
-        throttle.fail(*keys)
+        await throttle.fail(*keys)
         raise Problem(401, "Not authenticated", "Wrong login or password.", field="password")
     query = (Membership.select(Membership.all_columns(), Membership.tenant_id.slug.as_alias("tenant_slug"),
                                Membership.tenant_id.name.as_alias("tenant_name"))
@@ -89,9 +139,9 @@ async def login(login_name: str, password: str, tenant_slug: str | None = None, 
     memberships = [m for m in await query if (tenant_slug is None or m["tenant_slug"] == tenant_slug)
                    and (role is None or m["role"] == role)]
     if not memberships:
-        throttle.fail(*keys)
+        await throttle.fail(*keys)
         raise Problem(401, "Not authenticated", "This login has no access to that company.", field="tenant")
-    throttle.clear(*keys)
+    await throttle.clear(*keys)
     if user.get("must_change_password"):
         if not new_password:
             raise Problem(403, "Password change required",

@@ -1,6 +1,10 @@
 """Staff login: tokens scoped to one company, wrong passwords, throttling, logout, several companies."""
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from tests.conftest import PASSWORD
 
 PROBLEM = "application/problem+json"
@@ -98,3 +102,19 @@ async def test_a_user_in_two_companies_logs_into_the_one_named(client, world, ot
     assert {m["tenant"] for m in r.json()["memberships"]} == {world.tenant["slug"], other_world.tenant["slug"]}
     r = await client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD, "tenant": "no-such-company"})
     assert r.status_code == 401 and r.json()["errors"][0]["field"] == "tenant"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the shared count lives in Redis")
+async def test_failed_logins_are_counted_across_web_processes_through_redis(world):
+    from core import auth
+    from core.errors import Problem
+
+    keys = (f"login:{_login_of(world, 'finance')}", "addr:203.0.113.9")
+    for _ in range(10):
+        await auth.throttle.fail(*keys)
+    auth.throttle._failures.clear()  # another web process: nothing counted in its memory
+    with pytest.raises(Problem) as refused:
+        await auth.throttle.check(*keys)
+    assert refused.value.status == 429
+    await auth.throttle.clear(*keys)
+    await auth.throttle.check(*keys)
