@@ -48,7 +48,7 @@ def _int(form: dict[str, Any], name: str, *, required: bool = True) -> int | Non
         if required:
             raise invalid(name, "is required")
         return None
-    if not value.isdigit() or not 0 < int(value) < 2**53:
+    if not value.isdigit() or not svc.real_id(int(value)):
         raise invalid(name, "a number")
     return int(value)
 
@@ -335,7 +335,7 @@ class PortalController(Controller):
 
     @post("/templates/{template_id:int}")
     async def portal_template(self, request: Request, template_id: int, data: dict[str, Any] = FORM) -> Response:
-        row = await request.user.scope.get(svc.Template, template_id, what="template")
+        row = await svc.fetch_row(request.user.scope, svc.Template, template_id, "template")
         await svc.get_batch(request.user, row["batch_id"])
         form = _form(data)
 
@@ -485,7 +485,7 @@ class PortalController(Controller):
 
     @post("/violations/{violation_id:int}/corrected")
     async def portal_corrected(self, request: Request, violation_id: int, data: dict[str, Any] = FORM) -> Response:
-        violation = await request.user.scope.get(svc.Violation, violation_id, what="violation")
+        violation = await svc.fetch_row(request.user.scope, svc.Violation, violation_id, "violation")
         await svc.get_application(request.user, violation["application_id"])
         form = _form(data)
 

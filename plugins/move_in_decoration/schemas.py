@@ -8,7 +8,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from core import schemas
 
-Id = Annotated[int, Meta(ge=1, le=2**53)]
+Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Fen = Annotated[int, Meta(ge=0, le=10_000_000_000)]
 Text200 = Annotated[str, Meta(max_length=200)]
 Text2000 = Annotated[str, Meta(max_length=2000)]

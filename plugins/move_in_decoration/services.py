@@ -134,6 +134,20 @@ def minutes(seconds: int | float | None) -> float | None:
     return None if seconds is None else round(float(seconds) / 60, 1)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit serials: a larger number names no row (and would upset PostgreSQL)
+
+
+def real_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+async def fetch_row(scope: TenantScope, table: Any, row_id: Any, what: str) -> dict[str, Any]:
+    """The tenant's row with this id, or a 404 problem (an id out of range included)."""
+    if not real_id(row_id):
+        raise not_found(what)
+    return await scope.get(table, row_id, what=what)
+
+
 async def is_enabled(tenant_id: int, project_id: int) -> bool:
     return PLUGIN in await get_registry().enabled(tenant_id, project_id)
 
@@ -145,7 +159,7 @@ async def settings_for(tenant_id: int, project_id: int | None) -> dict[str, Any]
 async def project_for(principal: Principal, project_id: int, *, field: str | None = None,
                       permission: str = f"{PLUGIN}.view") -> dict[str, Any]:
     """A project this staff member sees with the plugin on (else 404, or 422 on a body field), then the permission."""
-    project = await principal.scope.get_or_none(tables.Project, project_id)
+    project = await principal.scope.get_or_none(tables.Project, project_id) if real_id(project_id) else None
     if project is None or not principal.sees_project(project_id) or not await is_enabled(principal.tenant_id, project_id):
         if field:
             raise invalid(field, "no such project (or move-in and decoration is off there)")
@@ -157,7 +171,7 @@ async def project_for(principal: Principal, project_id: int, *, field: str | Non
 async def _in_project(principal: Principal, table: Any, row_id: int, what: str,
                       permission: str = f"{PLUGIN}.view") -> dict[str, Any]:
     """A row of a visible project (else 404), then the role's permission (403)."""
-    row = await principal.scope.get(table, row_id, what=what)
+    row = await fetch_row(principal.scope, table, row_id, what)
     if not principal.sees_project(row["project_id"]) or not await is_enabled(principal.tenant_id, row["project_id"]):
         raise not_found(what)
     principal.require(permission)
@@ -165,7 +179,7 @@ async def _in_project(principal: Principal, table: Any, row_id: int, what: str,
 
 
 async def _unit_in_body(principal: Principal, unit_id: int, field: str = "unit_id") -> dict[str, Any]:
-    unit = await principal.scope.get_or_none(tables.Unit, unit_id)
+    unit = await principal.scope.get_or_none(tables.Unit, unit_id) if real_id(unit_id) else None
     if unit is None or not principal.sees_unit(unit) or not await is_enabled(principal.tenant_id, unit["project_id"]):
         raise invalid(field, "no such unit")
     return unit
@@ -180,7 +194,8 @@ async def unit_label(scope: TenantScope, unit_id: int) -> str:
 
 
 async def _customer_in_body(scope: TenantScope, customer_id: int, field: str = "customer_id") -> dict[str, Any]:
-    customer = await scope.get_or_none(tables.Customer, customer_id, tables.Customer.id, tables.Customer.name)
+    customer = await scope.get_or_none(tables.Customer, customer_id, tables.Customer.id,
+                                       tables.Customer.name) if real_id(customer_id) else None
     if customer is None:
         raise invalid(field, "no such customer")
     return customer
@@ -381,7 +396,7 @@ async def batch_view(principal: Principal, batch_id: int) -> dict[str, Any]:
 
 
 async def update_template(principal: Principal, template_id: int, data: dict[str, Any], *, now: datetime) -> dict[str, Any]:
-    row = await principal.scope.get(Template, template_id, what="template")
+    row = await fetch_row(principal.scope, Template, template_id, "template")
     await get_batch(principal, row["batch_id"], f"{PLUGIN}.manage_batches")
     changes = {k: clean(v, 200 if k == "title" else 20000) for k, v in data.items() if k in ("title", "body")}
     if "title" in changes and not changes["title"]:
@@ -399,13 +414,15 @@ async def add_slot(principal: Principal, batch_id: int, data: dict[str, Any]) ->
         raise invalid("ends_at", "must be after starts_at")
     if not batch["starts_on"] <= local_date(starts) <= batch["ends_on"]:
         raise invalid("starts_at", f"is outside the batch's days ({batch['starts_on']} – {batch['ends_on']})")
-    return await principal.scope.insert(Slot, batch_id=batch_id, starts_at=starts, ends_at=ends,
-                                        capacity=int(data.get("capacity") or 1))
+    capacity = int(data.get("capacity") or 1)
+    if not 1 <= capacity <= 500:
+        raise invalid("capacity", "from 1 to 500 households")
+    return await principal.scope.insert(Slot, batch_id=batch_id, starts_at=starts, ends_at=ends, capacity=capacity)
 
 
 async def _slot_free(scope: TenantScope, batch_id: int, slot_id: int, field: str = "slot_id",
                      household_id: int | None = None) -> dict[str, Any]:
-    slot = await scope.get_or_none(Slot, slot_id)
+    slot = await scope.get_or_none(Slot, slot_id) if real_id(slot_id) else None
     if slot is None or slot["batch_id"] != batch_id:
         raise invalid(field, "no such slot in this batch")
     query = scope.count(Household).where(Household.slot_id == slot_id)
@@ -502,7 +519,7 @@ async def household_view(principal: Principal, household_id: int) -> dict[str, A
 
 
 async def get_document(principal: Principal, document_id: int) -> dict[str, Any]:
-    doc = await principal.scope.get(Document, document_id, what="document")
+    doc = await fetch_row(principal.scope, Document, document_id, "document")
     household = await get_household(principal, doc["household_id"])
     doc["unit"] = await unit_label(principal.scope, household["unit_id"])
     doc["project_id"] = household["project_id"]
@@ -589,8 +606,10 @@ async def hand_over(principal: Principal, household_id: int, keys: int, cards: i
     """Record the keys and access cards handed over, with their counts."""
     h = await get_household(principal, household_id, f"{PLUGIN}.desk")
     _at_desk(h)
-    if keys < 1:
-        raise invalid("keys", "at least one key is handed over")
+    if not 1 <= keys <= 99:
+        raise invalid("keys", "at least one key is handed over (at most 99)")
+    if not 0 <= cards <= 99:
+        raise invalid("access_cards", "from 0 to 99 access cards")
     await principal.scope.update(Household, {Household.keys_handed: keys, Household.cards_handed: cards,
                                              Household.handed_over_at: now}).where(Household.id == household_id)
     return await household_view(principal, household_id)
@@ -783,7 +802,7 @@ async def add_attachment(principal: Principal, application_id: int, *, kind: str
 
 
 async def get_attachment(principal: Principal, attachment_id: int) -> dict[str, Any]:
-    row = await principal.scope.get(Attachment, attachment_id, what="attachment")
+    row = await fetch_row(principal.scope, Attachment, attachment_id, "attachment")
     await get_application(principal, row["application_id"])
     return row
 
@@ -877,7 +896,7 @@ async def _told(principal: Principal, notice: dict[str, Any], via: str, at: date
 
 
 async def get_notice(principal: Principal, notice_id: int) -> dict[str, Any]:
-    notice = await principal.scope.get(Notice, notice_id, what="notice")
+    notice = await fetch_row(principal.scope, Notice, notice_id, "notice")
     await get_application(principal, notice["application_id"])
     return notice
 
@@ -1070,7 +1089,7 @@ async def record_patrol(principal: Principal, application_id: int, data: dict[st
 
 
 async def get_patrol(principal: Principal, patrol_id: int) -> dict[str, Any]:
-    patrol = await principal.scope.get(Patrol, patrol_id, what="patrol")
+    patrol = await fetch_row(principal.scope, Patrol, patrol_id, "patrol")
     await get_application(principal, patrol["application_id"])
     patrol["violations"] = await principal.scope.select(Violation).where(Violation.patrol_id == patrol_id).order_by(Violation.id)
     patrol["photos"] = await principal.scope.select(Attachment, *_attachment_meta()).where(
@@ -1085,7 +1104,7 @@ def _attachment_meta() -> tuple[Any, ...]:
 
 async def correct_violation(principal: Principal, violation_id: int, *, at: datetime, note: str = "") -> dict[str, Any]:
     """The correction is verified on site; the violation's clock stops."""
-    violation = await principal.scope.get(Violation, violation_id, what="violation")
+    violation = await fetch_row(principal.scope, Violation, violation_id, "violation")
     await get_application(principal, violation["application_id"], f"{PLUGIN}.patrol")
     if violation["status"] != "open":
         raise conflict("The violation is already corrected.")
@@ -1125,7 +1144,7 @@ async def request_acceptance(principal: Principal, application_id: int, *, now: 
 
 
 async def get_acceptance(principal: Principal, acceptance_id: int) -> dict[str, Any]:
-    row = await principal.scope.get(Acceptance, acceptance_id, what="acceptance")
+    row = await fetch_row(principal.scope, Acceptance, acceptance_id, "acceptance")
     await get_application(principal, row["application_id"])
     row["fixes"] = json_value(row["fixes"]) or []
     return row
@@ -1178,7 +1197,7 @@ async def inspect(principal: Principal, acceptance_id: int, data: dict[str, Any]
 
 
 async def get_refund(principal: Principal, refund_id: int) -> dict[str, Any]:
-    row = await principal.scope.get(Refund, refund_id, what="refund")
+    row = await fetch_row(principal.scope, Refund, refund_id, "refund")
     await get_application(principal, row["application_id"])
     return row
 

@@ -254,3 +254,41 @@ async def test_tenant_override_of_the_review_deadline_applies(world):
     app = await application(world, at("2026-09-30 16:00"))
     assert app["reviews"][0]["due_at"] == at("2026-10-09 00:00") + END_OF_DAY
     assert await TenantScope(world.tenant_id).count(Review) == 1 and await TenantScope(world.tenant_id).count(Notice) == 0
+
+
+async def test_notice_delivered_later_counts_as_told_when_the_periodic_job_settles_it_seed_001(company):
+    """E-mail goes through the worker: the notice waits (pending) and counts as told at the delivery time
+    the job finds; a second run for the same moment writes nothing."""
+    from core.sla import update_tenant_settings
+    from plugins.move_in_decoration.actors import settle_notices
+
+    world = company
+    await set_settings(world, problem_notice_channel="email")
+    await update_tenant_settings(world.tenant_id, lambda s: s.update(
+        {"notifications": {"email": {"host": "127.0.0.1", "port": 2525, "sender": "cs@example.com"}}}))
+    await TenantScope(world.tenant_id).update(ct.Customer, {ct.Customer.email: "owner@example.com"}).where(
+        ct.Customer.id == world.customers[0]["id"])
+    sup = await world.principal("supervisor")
+    app = await application(world, at("2026-09-29 09:00"))
+    notice = (await svc.record_problems(sup, app["id"], ["图纸缺页"], "", now=at("2026-09-29 15:00")))["notices"][0]
+    assert notice["outcome"] == "pending" and notice["told_at"] is None
+    assert await svc.settle_notices(world.tenant_id, at("2026-09-29 15:05")) == {"settled": 0}
+    scope = TenantScope(world.tenant_id)
+    await scope.update(ct.Notification, {ct.Notification.outcome: "sent", ct.Notification.sent_at: at("2026-09-29 15:02")}
+                       ).where(ct.Notification.id == notice["notification_id"])
+    result = await settle_notices.fn(at("2026-09-29 15:15").isoformat())
+    assert result["settled"] >= 1
+    told = await svc.get_notice(sup, notice["id"])
+    assert told["told_at"] == at("2026-09-29 15:02") and told["told_via"] == "email" and told["told_at"] <= told["due_at"]
+    assert (await ticket(world, notice["ticket_id"]))["status"] == "closed"
+    assert await svc.settle_notices(world.tenant_id, at("2026-09-29 15:15")) == {"settled": 0}
+
+
+async def test_ids_out_of_range_are_404_not_errors(client, world):
+    from tests.plugins.move_in_decoration.helpers import API
+
+    for url in (f"{API}/applications/{2**40}", f"{API}/batches/{2**40}", f"{API}/refunds/{2**40}"):
+        r = await client.get(url, headers=world.headers("company_cs"))
+        assert r.status_code == 404, (url, r.text)
+    r = await client.get(f"{API}/applications", params={"project_id": 2**40}, headers=world.headers("company_cs"))
+    assert r.status_code == 404
