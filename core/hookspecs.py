@@ -193,6 +193,29 @@ def resolve_sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str
     """
 
 
+# ---------------------------------------------------------------- the customer file
+
+@hookspec
+def customer_file_sections(tenant_id: int, customer_id: int, principal: Any) -> list[dict[str, Any]] | None:
+    """Sections this plugin adds to a customer's file ("one household, one file": payments, events, leases …).
+
+    Called for the plugins enabled for the tenant whenever staff open a customer's file, in the API
+    (``GET /api/v1/customers/{id}/file``, under ``sections``) and on the portal's customer page, which shows
+    each section as a table. The kernel has already checked that `principal` may read this customer.
+
+    * Return a list of dicts ``{"title_zh", "title_en", "columns": [[zh, en], …], "rows": [[cell, …], …]}``
+      and optionally ``"link"`` (a portal URL for the whole record) and ``"note"``; cells are strings or
+      numbers, already formatted for people (money in yuan, dates in Beijing time). Return None or ``[]`` to
+      show nothing (e.g. when the principal's role should not see this plugin's data).
+    * Keep it to what staff need at the desk (say the latest 20 rows) and read with indexed queries.
+
+    :param tenant_id: the tenant.
+    :param customer_id: the customer (already checked to belong to the tenant and to be visible).
+    :param principal: the staff member reading the file (`core.Principal`: role, scope, ``can()``).
+    :return: this plugin's sections, or None.
+    """
+
+
 # ---------------------------------------------------------------- personal data (PIPL)
 
 @hookspec

@@ -311,4 +311,10 @@ async def customer_file(principal: Principal, customer_id: int, *, address: str 
     tickets = await (principal.scope.select(Ticket, Ticket.id, Ticket.kind, Ticket.status, Ticket.title, Ticket.created_at,
                                             Ticket.project_id)
                      .where(Ticket.customer_id == customer_id).order_by(Ticket.id, ascending=False).limit(200))
-    return {"customer": present_customer(principal, customer), "units": units, "tickets": tickets}
+    from core.plugins import get_registry
+
+    sections = []
+    for found in await get_registry().call("customer_file_sections", tenant_id=principal.tenant_id,
+                                           customer_id=customer_id, principal=principal):
+        sections.extend(s for s in found if isinstance(s, dict) and s.get("rows") is not None)
+    return {"customer": present_customer(principal, customer), "units": units, "tickets": tickets, "sections": sections}

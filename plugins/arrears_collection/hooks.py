@@ -98,3 +98,37 @@ async def erase_personal_data(tenant_id, customer_id, keep_records, placeholder)
         personal_data.Holding(t.Bill, "customer_id"), personal_data.Holding(t.Payment, "customer_id", erase={"note": ""}),
         personal_data.Holding(t.Case, "customer_id"), personal_data.Holding(t.Task, "customer_id", erase={"note": ""}),
         personal_data.Holding(t.Watch, "customer_id")], keep_records=keep_records, placeholder=placeholder)
+
+
+def _yuan(fen: int) -> str:
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
+@hookimpl
+async def customer_file_sections(tenant_id, customer_id, principal):
+    """The customer's bills (latest 24, with what is still owed) and payments with their receipts."""
+    if not principal.can("arrears_collection.read"):
+        return None
+    from core import TenantScope
+    from plugins.arrears_collection import tables as t
+
+    scope = TenantScope(tenant_id)
+    bills = await (scope.select(t.Bill, t.Bill.period, t.Bill.fee_item_id.name.as_alias("item"), t.Bill.amount_fen,
+                                t.Bill.paid_fen, t.Bill.due_date)
+                   .where(t.Bill.customer_id == customer_id).order_by(t.Bill.period_no, ascending=False).limit(24))
+    owed = await (scope.select(t.Bill, t.Bill.amount_fen, t.Bill.paid_fen)
+                  .where((t.Bill.customer_id == customer_id) & (t.Bill.paid_fen < t.Bill.amount_fen)))
+    payments = await (scope.select(t.Payment, t.Payment.receipt_no, t.Payment.paid_on, t.Payment.amount_fen,
+                                   t.Payment.method)
+                      .where(t.Payment.customer_id == customer_id).order_by(t.Payment.id, ascending=False).limit(20))
+    total_owed = sum(b["amount_fen"] - b["paid_fen"] for b in owed)
+    return [
+        {"title_zh": "账单与欠费", "title_en": "Bills and arrears", "link": "/portal/arrears-collection",
+         "note": f"欠费合计 / owed in all: {_yuan(total_owed)} ({len(owed)})",
+         "columns": [["账期", "Period"], ["收费项目", "Fee item"], ["应收", "Amount"], ["已收", "Paid"], ["到期日", "Due"]],
+         "rows": [[b["period"], b["item"], _yuan(b["amount_fen"]), _yuan(b["paid_fen"]), str(b["due_date"])] for b in bills]},
+        {"title_zh": "缴费记录", "title_en": "Payments",
+         "columns": [["收据号", "Receipt"], ["日期", "Date"], ["金额", "Amount"], ["方式", "Method"]],
+         "rows": [[p["receipt_no"], str(p["paid_on"]), _yuan(p["amount_fen"]), p["method"]] for p in payments]},
+    ]

@@ -86,3 +86,28 @@ async def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bo
         pd.Holding(t.Answer, "customer_id", erase={"answers": []}, optional=True), pd.Holding(t.Signup, "customer_id"),
         pd.Holding(t.Visit, "customer_id", erase={"comment": ""}), pd.Holding(t.Greeting, "customer_id", optional=True)],
         keep_records=keep_records, placeholder=placeholder)
+
+
+@hookimpl
+async def customer_file_sections(tenant_id: int, customer_id: int, principal: Any) -> list[dict[str, Any]] | None:
+    """The events the customer signed up for (latest 20), with check-in."""
+    if not principal.can("community_events.view"):
+        return None
+    from core import TenantScope
+    from plugins.community_events import tables as t
+
+    rows = await (TenantScope(tenant_id).select(
+        t.Signup, t.Signup.event_id, t.Signup.event_id.title.as_alias("title"), t.Signup.event_id.starts_at.as_alias("starts_at"),
+        t.Signup.status, t.Signup.party_size, t.Signup.checked_in_at)
+        .where(t.Signup.customer_id == customer_id).order_by(t.Signup.id, ascending=False).limit(20))
+    status = {"confirmed": "已报名 / signed up", "waiting": "候补 / waiting", "cancelled": "已取消 / cancelled"}
+    return [{"title_zh": "社区活动", "title_en": "Community events", "link": "/portal/community-events",
+             "columns": [["活动", "Event"], ["时间", "When"], ["报名", "Sign-up"], ["人数", "Party"], ["签到", "Checked in"]],
+             "rows": [[r["title"], _local(r["starts_at"]), status.get(r["status"], r["status"]), r["party_size"],
+                       "✓" if r["checked_in_at"] else ""] for r in rows]}]
+
+
+def _local(moment: Any) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -91,3 +91,22 @@ async def erase_personal_data(tenant_id: int, customer_id: int, keep_records: bo
         application, pd.Holding(t.Document, "application_id", parent=application, erase={"content": b"", "size_bytes": 0}),
         pd.Holding(t.WaitlistEntry, "customer_id"), lease, pd.Holding(t.Plate, "lease_id", parent=lease, erase={"plate": ""}),
         pd.Holding(t.Charge, "customer_id")], keep_records=keep_records, placeholder=placeholder)
+
+
+@hookimpl
+async def customer_file_sections(tenant_id: int, customer_id: int, principal: Any) -> list[dict[str, Any]] | None:
+    """The customer's parking leases (latest 20) with space, term, fee and status."""
+    if not principal.can("parking_leases.view"):
+        return None
+    from core import TenantScope
+    from plugins.parking_leases import tables as t
+
+    rows = await (TenantScope(tenant_id).select(
+        t.Lease, t.Lease.space_id.number.as_alias("space"), t.Lease.space_id.zone.as_alias("zone"), t.Lease.term,
+        t.Lease.fee_fen, t.Lease.start_date, t.Lease.end_date, t.Lease.status)
+        .where(t.Lease.customer_id == customer_id).order_by(t.Lease.id, ascending=False).limit(20))
+    status = {"active": "有效 / active", "expired": "到期 / expired", "terminated": "已终止 / terminated"}
+    return [{"title_zh": "车位租赁", "title_en": "Parking leases", "link": "/portal/parking-leases",
+             "columns": [["车位", "Space"], ["期限", "Term"], ["租金", "Fee"], ["起", "From"], ["止", "To"], ["状态", "Status"]],
+             "rows": [[f"{r['zone']} {r['space']}".strip(), r["term"], f"¥{r['fee_fen'] // 100:,}.{r['fee_fen'] % 100:02d}",
+                       str(r["start_date"]), str(r["end_date"]), status.get(r["status"], r["status"])] for r in rows]}]

@@ -146,6 +146,30 @@ async def test_every_hookspec_is_called_by_the_kernel(client):
     assert _calls("erase_personal_data", tid) == [{"tenant_id": tid, "customer_id": lone["id"], "keep_records": True,
                                                    "placeholder": f"已注销客户#{lone['id']}"}]
 
+    # import_opening_balances: onboarding hands each project's opening balances to the plugins enabled for it
+    import tempfile
+    from pathlib import Path
+
+    from core.onboarding import load_folder, onboard
+    from tests.onboarding.helpers import company_folder, write_csv
+
+    folder, slug = company_folder(Path(tempfile.mkdtemp(prefix="hk-onboard-")), units=2)
+    toml = folder / "tenant.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('plugins = ["residential_grids"]', 'plugins = ["dummy"]', 1),
+                    encoding="utf-8")
+    write_csv(folder, "opening_balances", [["HY", "1", "1", "101", "", "", "物业服务费", "2026-06", "1,234.50", "", ""]])
+    report = await onboard(load_folder(folder), as_of=date(2026, 9, 30))
+    assert _calls("import_opening_balances", report.tenant_id) == [
+        {"tenant_id": report.tenant_id, "project": "HY", "balances": [("2026-06", 123450, "物业服务费")]}]
+
+    # customer_file_sections: the customer's file (API and portal page) shows each enabled plugin's sections
+    r = await client.get(f"/api/v1/customers/{world.customers[0]['id']}/file", headers=world.headers("front_desk"))
+    assert r.status_code == 200, r.text
+    assert r.json()["sections"] == [{"title_zh": "测试插件", "title_en": "Test plugin", "columns": [["事项", "Item"]],
+                                     "rows": [["一行"]]}]
+    assert _calls("customer_file_sections", tid)[-1] == {"tenant_id": tid, "customer_id": world.customers[0]["id"],
+                                                          "role": "front_desk"}
+
     assert set(_specs()) - {name for name, _ in CALLS} == set()
 
 

@@ -140,3 +140,16 @@ def erase_personal_data(tenant_id, customer_id, keep_records, placeholder):
     _record("erase_personal_data", tenant_id=tenant_id, customer_id=customer_id, keep_records=keep_records,
             placeholder=placeholder)
     return {}
+
+
+@hookimpl
+def customer_file_sections(tenant_id, customer_id, principal):
+    _record("customer_file_sections", tenant_id=tenant_id, customer_id=customer_id, role=principal.role)
+    return [{"title_zh": "测试插件", "title_en": "Test plugin", "columns": [["事项", "Item"]], "rows": [["一行"]]}]
+
+
+@hookimpl
+def import_opening_balances(tenant_id, project, balances):
+    _record("import_opening_balances", tenant_id=tenant_id, project=project["code"],
+            balances=[(b["period"], b["amount_fen"], b["fee_name"]) for b in balances])
+    return {"created": len(balances), "updated": 0}
