@@ -351,6 +351,24 @@ async def run(args, out: dict) -> dict:
         out["memory"]["rss_mb_two_workers"] = [rss_mb(p) for p in server.worker_pids()]
         server.stop()
 
+        # the server choice: the product under granian (Rust HTTP, asyncio loop), one worker, same runs
+        granian = VENV_BIN / "granian"
+        if granian.exists():
+            port = free_port()
+            g = Server([str(granian), "--interface", "asgi", "--factory", "core.app:create_app", "--host", "127.0.0.1",
+                        "--port", str(port), "--workers", "1", "--log-level", "warning"], port, env, logs / "granian-w1.log")
+            servers.append(g)
+            await g.wait_ready("/healthz")
+            api_g = f"http://127.0.0.1:{port}/api/v1"
+            results["create_granian_w1"] = await wrk(f"{api_g}/tickets", d, token=token, body=body, lua=lua)
+            results["inbox_seq_granian_w1"] = await sequential(inbox_url.replace(api, api_g), token, 300)
+            results["inbox_granian_w1"] = await wrk(inbox_url.replace(api, api_g), d, token=token, lua=lua)
+            print(f"granian, 1 worker: create {results['create_granian_w1']}, inbox {results['inbox_seq_granian_w1']} "
+                  f"{results['inbox_granian_w1']}", flush=True)
+            g.stop()
+        else:
+            print("granian not installed (pip install granian): server comparison skipped", flush=True)
+
         # ceiling: the bare Litestar app on the same server (uvicorn), one and two workers
         for w in (1, 2):
             port = free_port()
@@ -493,6 +511,10 @@ def table(out: dict) -> str:
         f"→ figures below use {out['chosen_workers']} worker(s) (2 only when they gain > 10 % on one figure and lose "
         f"no more than 10 % on the other: the load "
         f"generator, PostgreSQL and the workers share {out['machine']['cpus']} cores).",
+        *([f"Server: with 1 worker, uvicorn serves create ticket at {r['create_w1']['rps']:.0f} req/s (p99 "
+           f"{r['create_w1']['p99_ms']:.0f} ms) and the inbox at {r['inbox_w1']['rps']:.0f} req/s; granian at "
+           f"{r['create_granian_w1']['rps']:.0f} req/s (p99 {r['create_granian_w1']['p99_ms']:.0f} ms) and "
+           f"{r['inbox_granian_w1']['rps']:.0f} req/s."] if "create_granian_w1" in r else []),
         "",
         "| figure | ours | ceiling (same run) | ratio | target |",
         "|---|---|---|---|---|",

@@ -17,6 +17,7 @@ PY="${PYTHON:-.venv/bin/python}"
 if [ ! -x "$PY" ]; then
   bash tests/run.sh --collect-only -q >/dev/null || { echo "could not install the virtualenv"; exit 1; }
 fi
+"$PY" -c "import granian" 2>/dev/null || "$PY" -m pip install -q granian >/dev/null 2>&1 || echo "could not install granian"
 if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; } >/dev/null 2>&1 || echo "could not install wrk"
 fi
