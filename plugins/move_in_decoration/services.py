@@ -15,7 +15,8 @@ of this plugin's kinds: the SLA engine computes its due time and the kernel's sw
 Moving large items out of a residential unit goes through the release gate (`resolve_release_gate`).
 
 Every function takes the acting `Principal` and an explicit `now`/`at`; rows of another tenant, or of
-a project the principal does not see, are 404.
+a project the principal does not see, are 404. Kernel tickets are opened and closed outside this
+plugin's own transactions (their signals enqueue jobs that must find them committed).
 """
 from __future__ import annotations
 
@@ -545,6 +546,9 @@ async def deliver_notice(principal: Principal, household_id: int, *, now: dateti
     if notice is None:
         raise conflict("The household has no move-in notice; regenerate its documents first.")
     channel = (await settings_for(principal.tenant_id, h["project_id"]))["notice_channel"]
+    if channel not in notify.channels():
+        raise conflict(f"The setting notice_channel names no channel ({channel!r}); known: "
+                       f"{', '.join(sorted(notify.channels()))}.")
     attached = "\n".join(f"附件 Attached: {d['title']}" for d in docs if d["kind"] != "notice")
     await notify.send(principal.tenant_id, template=f"{PLUGIN}.move_in_notice", subject=notice["title"],
                       body=f"{notice['body']}\n\n{attached}", key=f"{PLUGIN}:household:{household_id}:notice:{now.isoformat()}",
@@ -624,24 +628,26 @@ async def record_inspection(principal: Principal, household_id: int, items: list
         raise invalid("items", "record at least one inspected point")
     scope = principal.scope
     label = await unit_label(scope, h["unit_id"])
+    points = []
+    for i, item in enumerate(items):
+        location, description = clean(item["location"], 100), clean(item.get("description", ""), 2000)
+        if not location:
+            raise invalid(f"items.{i}.location", "is required")
+        points.append((location, description, bool(item.get("defect"))))
     rows = []
+    for location, description, defect in points:
+        ticket_id = None
+        if defect:
+            acting = await _acting(principal, h["project_id"])
+            ticket = await tickets.create_ticket(acting, {
+                "project_id": h["project_id"], "kind": "repair", "channel": "walk_in",
+                "title": f"入伙验房 {label} {location}: {description or '缺陷 defect'}"[:200],
+                "description": description, "unit_id": h["unit_id"], "customer_id": h["customer_id"],
+                "repair_area": "private", "warranty": "in"}, now=now)
+            ticket_id = ticket["id"]
+        rows.append({"household_id": household_id, "location": location, "description": description,
+                     "defect": defect, "ticket_id": ticket_id, "recorded_by": principal.user_id, "recorded_at": now})
     async with transaction():
-        for i, item in enumerate(items):
-            location, description = clean(item["location"], 100), clean(item.get("description", ""), 2000)
-            if not location:
-                raise invalid(f"items.{i}.location", "is required")
-            ticket_id = None
-            if item.get("defect"):
-                acting = await _acting(principal, h["project_id"])
-                ticket = await tickets.create_ticket(acting, {
-                    "project_id": h["project_id"], "kind": "repair", "channel": "walk_in",
-                    "title": f"入伙验房 {label} {location}: {description or '缺陷 defect'}"[:200],
-                    "description": description, "unit_id": h["unit_id"], "customer_id": h["customer_id"],
-                    "repair_area": "private", "warranty": "in"}, now=now)
-                ticket_id = ticket["id"]
-            rows.append({"household_id": household_id, "location": location, "description": description,
-                         "defect": bool(item.get("defect")), "ticket_id": ticket_id, "recorded_by": principal.user_id,
-                         "recorded_at": now})
         await scope.insert_many(InspectionItem, rows)
         defects = await scope.count(InspectionItem).where(
             (InspectionItem.household_id == household_id) & (InspectionItem.defect == True))  # noqa: E712
@@ -764,7 +770,7 @@ async def create_application(principal: Principal, data: dict[str, Any], *, now:
             created_by=principal.user_id, created_at=now, updated_at=now)
         for w in data.get("workers") or []:
             await _insert_worker(scope, app["id"], w)
-        await _open_review(principal, app, 1, now=now)
+    await _open_review(principal, app, 1, now=now)
     return await application_view(principal, app["id"])
 
 
@@ -805,6 +811,12 @@ async def get_attachment(principal: Principal, attachment_id: int) -> dict[str, 
     row = await fetch_row(principal.scope, Attachment, attachment_id, "attachment")
     await get_application(principal, row["application_id"])
     return row
+
+
+def _changed_meanwhile(done: list[dict[str, Any]]) -> None:
+    """A step's compare-and-set update found nothing to change: another request did it first."""
+    if not done:
+        raise conflict("The application changed meanwhile; reload it and try again.")
 
 
 def _pending(app: dict[str, Any], *statuses: str) -> None:
@@ -855,35 +867,41 @@ async def record_problems(principal: Principal, application_id: int, problems: l
     review = await _current_review(scope, application_id)
     label = await unit_label(scope, app["unit_id"])
     channel = (await settings_for(principal.tenant_id, app["project_id"]))["problem_notice_channel"]
+    if channel not in notify.channels():
+        raise conflict(f"The setting problem_notice_channel names no channel ({channel!r}); known: "
+                       f"{', '.join(sorted(notify.channels()))}.")
     async with transaction():
-        await scope.update(Review, {Review.outcome: "problems", Review.reviewed_at: now, Review.reviewer_id: principal.user_id,
-                                    Review.note: clean(note, 2000)}).where(Review.id == review["id"])
-        await close_clock(principal, review["ticket_id"], "审核发现问题 Problems found", now=now)
-        ticket = await open_clock(principal, KIND_NOTICE, project_id=app["project_id"], unit_id=app["unit_id"],
-                                  customer_id=app["customer_id"], now=now,
-                                  title=f"装修问题当天告知 Tell the applicant today #{app['id']} {label}",
-                                  description="\n".join(texts))
+        done = await scope.update(Review, {
+            Review.outcome: "problems", Review.reviewed_at: now, Review.reviewer_id: principal.user_id,
+            Review.note: clean(note, 2000)}).where((Review.id == review["id"]) & (Review.outcome == "")).returning(Review.id)
+        _changed_meanwhile(done)
+        await scope.update(Application, {Application.status: "needs_changes", Application.updated_at: now}).where(
+            Application.id == application_id)
+    await close_clock(principal, review["ticket_id"], "审核发现问题 Problems found", now=now)
+    ticket = await open_clock(principal, KIND_NOTICE, project_id=app["project_id"], unit_id=app["unit_id"],
+                              customer_id=app["customer_id"], now=now,
+                              title=f"装修问题当天告知 Tell the applicant today #{app['id']} {label}",
+                              description="\n".join(texts))
+    async with transaction():
         notice = await scope.insert(Notice, application_id=application_id, review_id=review["id"], found_at=now,
                                     due_at=ticket["resolution_due_at"], ticket_id=ticket["id"], channel=channel,
                                     note=clean(note, 2000))
         await scope.insert_many(ReviewProblem, [{"application_id": application_id, "notice_id": notice["id"],
                                                  "description": t} for t in texts])
-        await scope.update(Application, {Application.status: "needs_changes", Application.updated_at: now}).where(
-            Application.id == application_id)
-        body = (f"您的装修申报({label})审核发现以下问题,请修改后重新提交:\n" + "\n".join(f"{i + 1}. {t}" for i, t in enumerate(texts))
-                + "\nWe found these problems in your decoration application; please correct them and resubmit.")
-        ids = await notify.send(principal.tenant_id, template=f"{PLUGIN}.review_problems",
-                                subject=f"装修申报问题告知 Problems in your decoration application ({label})", body=body,
-                                key=f"{PLUGIN}:notice:{notice['id']}", customer_id=app["customer_id"], channel=channel,
-                                ticket_id=ticket["id"])
-        outcome = ""
-        if ids:
-            sent = await scope.get_or_none(tables.Notification, ids[0], tables.Notification.outcome)
-            outcome = sent["outcome"] if sent else ""
-        await scope.update(Notice, {Notice.notification_id: ids[0] if ids else None, Notice.outcome: outcome}).where(
-            Notice.id == notice["id"])
-        if outcome == "sent":
-            await _told(principal, {**notice, "ticket_id": ticket["id"]}, channel, now)
+    body = (f"您的装修申报({label})审核发现以下问题,请修改后重新提交:\n" + "\n".join(f"{i + 1}. {t}" for i, t in enumerate(texts))
+            + "\nWe found these problems in your decoration application; please correct them and resubmit.")
+    ids = await notify.send(principal.tenant_id, template=f"{PLUGIN}.review_problems",
+                            subject=f"装修申报问题告知 Problems in your decoration application ({label})", body=body,
+                            key=f"{PLUGIN}:notice:{notice['id']}", customer_id=app["customer_id"], channel=channel,
+                            ticket_id=ticket["id"])
+    outcome = ""
+    if ids:
+        sent = await scope.get_or_none(tables.Notification, ids[0], tables.Notification.outcome)
+        outcome = sent["outcome"] if sent else ""
+    await scope.update(Notice, {Notice.notification_id: ids[0] if ids else None, Notice.outcome: outcome}).where(
+        Notice.id == notice["id"])
+    if outcome == "sent":
+        await _told(principal, notice, channel, now)
     return await application_view(principal, application_id)
 
 
@@ -956,7 +974,7 @@ async def resubmit(principal: Principal, application_id: int, *, now: datetime, 
             (ReviewProblem.application_id == application_id) & ReviewProblem.addressed_at.is_null())
         await scope.update(Application, {Application.status: "submitted", Application.submitted_at: now,
                                          Application.updated_at: now}).where(Application.id == application_id)
-        await _open_review(principal, {**app, "scope": clean(note) or app["scope"]}, rounds + 1, now=now)
+    await _open_review(principal, {**app, "scope": clean(note) or app["scope"]}, rounds + 1, now=now)
     return await application_view(principal, application_id)
 
 
@@ -973,9 +991,10 @@ async def approve(principal: Principal, application_id: int, *, now: datetime, n
     hours = work_hours(quiet)
     project = await scope.get(tables.Project, app["project_id"], tables.Project.code)
     async with transaction():
-        await scope.update(Review, {Review.outcome: "approved", Review.reviewed_at: now, Review.reviewer_id: principal.user_id,
-                                    Review.note: clean(note, 2000)}).where(Review.id == review["id"])
-        await close_clock(principal, review["ticket_id"], "审核通过 Approved", now=now)
+        done = await scope.update(Review, {
+            Review.outcome: "approved", Review.reviewed_at: now, Review.reviewer_id: principal.user_id,
+            Review.note: clean(note, 2000)}).where((Review.id == review["id"]) & (Review.outcome == "")).returning(Review.id)
+        _changed_meanwhile(done)
         await scope.insert(Permit, application_id=application_id, project_id=app["project_id"],
                            number=f"{project['code']}-ZX-{local_date(now).year}-{application_id:05d}", issued_at=now,
                            issued_by=principal.user_id, valid_from=app["starts_on"], valid_to=app["ends_on"],
@@ -984,6 +1003,7 @@ async def approve(principal: Principal, application_id: int, *, now: datetime, n
                            rules=list(settings.get("permit_rules") or []))
         await scope.update(Application, {Application.status: "approved", Application.approved_at: now,
                                          Application.updated_at: now}).where(Application.id == application_id)
+    await close_clock(principal, review["ticket_id"], "审核通过 Approved", now=now)
     return await application_view(principal, application_id)
 
 
@@ -995,12 +1015,13 @@ async def reject(principal: Principal, application_id: int, reason: str, *, now:
         raise invalid("reason", "say why the application is not approved")
     review = await _current_review(principal.scope, application_id)
     async with transaction():
-        await principal.scope.update(Review, {Review.outcome: "rejected", Review.reviewed_at: now,
-                                              Review.reviewer_id: principal.user_id, Review.note: reason}).where(
-            Review.id == review["id"])
-        await close_clock(principal, review["ticket_id"], f"未批准 Rejected: {reason}"[:500], now=now)
+        done = await principal.scope.update(Review, {Review.outcome: "rejected", Review.reviewed_at: now,
+                                                     Review.reviewer_id: principal.user_id, Review.note: reason}).where(
+            (Review.id == review["id"]) & (Review.outcome == "")).returning(Review.id)
+        _changed_meanwhile(done)
         await principal.scope.update(Application, {Application.status: "rejected", Application.reject_reason: reason,
                                                    Application.updated_at: now}).where(Application.id == application_id)
+    await close_clock(principal, review["ticket_id"], f"未批准 Rejected: {reason}"[:500], now=now)
     return await application_view(principal, application_id)
 
 
@@ -1069,22 +1090,24 @@ async def record_patrol(principal: Principal, application_id: int, data: dict[st
     violations = data.get("violations") or []
     label = await unit_label(principal.scope, app["unit_id"])
     scope = principal.scope
-    async with transaction():
-        patrol = await scope.insert(Patrol, application_id=application_id, at=at, inspector_id=principal.user_id,
-                                    result="violation" if violations else "ok", note=clean(data.get("note"), 2000))
-        for i, v in enumerate(violations):
-            description = clean(v["description"], 2000)
-            if not description:
-                raise invalid(f"violations.{i}.description", "is required")
-            correct_by = aware(v["correct_by"], f"violations.{i}.correct_by") if v.get("correct_by") else None
-            if correct_by is not None and correct_by <= at:
-                raise invalid(f"violations.{i}.correct_by", "must be after the patrol")
-            ticket = await open_clock(principal, KIND_VIOLATION, project_id=app["project_id"], unit_id=app["unit_id"],
-                                      customer_id=app["customer_id"], now=at, promised_at=correct_by, channel="patrol",
-                                      title=f"装修违规整改 Violation #{application_id} {label}: {description}"[:200],
-                                      description=description)
-            await scope.insert(Violation, application_id=application_id, patrol_id=patrol["id"], description=description,
-                               found_at=at, correct_by=ticket["resolution_due_at"], ticket_id=ticket["id"])
+    found = []
+    for i, v in enumerate(violations):
+        description = clean(v["description"], 2000)
+        if not description:
+            raise invalid(f"violations.{i}.description", "is required")
+        correct_by = aware(v["correct_by"], f"violations.{i}.correct_by") if v.get("correct_by") else None
+        if correct_by is not None and correct_by <= at:
+            raise invalid(f"violations.{i}.correct_by", "must be after the patrol")
+        found.append((description, correct_by))
+    patrol = await scope.insert(Patrol, application_id=application_id, at=at, inspector_id=principal.user_id,
+                                result="violation" if found else "ok", note=clean(data.get("note"), 2000))
+    for description, correct_by in found:
+        ticket = await open_clock(principal, KIND_VIOLATION, project_id=app["project_id"], unit_id=app["unit_id"],
+                                  customer_id=app["customer_id"], now=at, promised_at=correct_by, channel="patrol",
+                                  title=f"装修违规整改 Violation #{application_id} {label}: {description}"[:200],
+                                  description=description)
+        await scope.insert(Violation, application_id=application_id, patrol_id=patrol["id"], description=description,
+                           found_at=at, correct_by=ticket["resolution_due_at"], ticket_id=ticket["id"])
     return await get_patrol(principal, patrol["id"])
 
 
@@ -1111,11 +1134,10 @@ async def correct_violation(principal: Principal, violation_id: int, *, at: date
     at = aware(at, "at")
     if at < violation["found_at"]:
         raise invalid("at", "is before the violation was found")
-    async with transaction():
-        await principal.scope.update(Violation, {Violation.status: "corrected", Violation.corrected_at: at,
-                                                 Violation.verified_by: principal.user_id, Violation.note: clean(note, 2000)}
-                                     ).where((Violation.id == violation_id) & (Violation.status == "open"))
-        await close_clock(principal, violation["ticket_id"], "整改完成 Corrected", now=at)
+    await principal.scope.update(Violation, {Violation.status: "corrected", Violation.corrected_at: at,
+                                             Violation.verified_by: principal.user_id, Violation.note: clean(note, 2000)}
+                                 ).where((Violation.id == violation_id) & (Violation.status == "open"))
+    await close_clock(principal, violation["ticket_id"], "整改完成 Corrected", now=at)
     return await principal.scope.get(Violation, violation_id)
 
 
@@ -1132,10 +1154,10 @@ async def request_acceptance(principal: Principal, application_id: int, *, now: 
         raise conflict(f"{open_violations} violation(s) are not corrected yet; acceptance comes after their correction.")
     rounds = await scope.count(Acceptance).where(Acceptance.application_id == application_id)
     label = await unit_label(scope, app["unit_id"])
+    ticket = await open_clock(principal, KIND_ACCEPTANCE, project_id=app["project_id"], unit_id=app["unit_id"],
+                              customer_id=app["customer_id"], now=now,
+                              title=f"装修验收 Acceptance #{application_id} {label} (第{rounds + 1}次 round {rounds + 1})")
     async with transaction():
-        ticket = await open_clock(principal, KIND_ACCEPTANCE, project_id=app["project_id"], unit_id=app["unit_id"],
-                                  customer_id=app["customer_id"], now=now,
-                                  title=f"装修验收 Acceptance #{application_id} {label} (第{rounds + 1}次 round {rounds + 1})")
         row = await scope.insert(Acceptance, application_id=application_id, round=rounds + 1, requested_at=now,
                                  due_at=ticket["resolution_due_at"], ticket_id=ticket["id"])
         await scope.update(Application, {Application.status: "acceptance_requested", Application.updated_at: now}).where(
@@ -1166,33 +1188,31 @@ async def inspect(principal: Principal, acceptance_id: int, data: dict[str, Any]
         raise invalid("fixes", "list what must be fixed before the re-inspection")
     scope = principal.scope
     label = await unit_label(scope, app["unit_id"])
+    status = "rectifying" if not passed else "passed" if app["deposit_fen"] > 0 else "completed"
     async with transaction():
-        await scope.update(Acceptance, {Acceptance.outcome: "passed" if passed else "failed", Acceptance.inspected_at: at,
-                                        Acceptance.inspector_id: principal.user_id, Acceptance.fixes: [] if passed else fixes,
-                                        Acceptance.reinspect_on: data.get("reinspect_on"),
-                                        Acceptance.note: clean(data.get("note"), 2000)}).where(Acceptance.id == acceptance_id)
-        await close_clock(principal, acceptance["ticket_id"], "验收合格 Passed" if passed else "验收不合格 Failed", now=at)
-        if not passed:
-            status = "rectifying"
-        elif app["deposit_fen"] > 0:
-            status = "passed"
-            finance = await notify.staff_with_role(principal.tenant_id, ("finance",), app["project_id"])
-            ticket = await open_clock(principal, KIND_REFUND, project_id=app["project_id"], unit_id=app["unit_id"],
-                                      customer_id=app["customer_id"], now=at, assignee_id=finance[0] if finance else None,
-                                      title=f"装修押金退还 Refund the deposit #{app['id']} {label}: {yuan(app['deposit_fen'])} 元")
-            await scope.insert(Refund, application_id=app["id"], acceptance_id=acceptance_id, amount_fen=app["deposit_fen"],
-                               due_at=ticket["resolution_due_at"], ticket_id=ticket["id"],
-                               assignee_id=finance[0] if finance else None, created_at=at)
-            if finance:
-                await notify.send(principal.tenant_id, template=f"{PLUGIN}.refund_due",
-                                  subject=f"装修押金待退还 Deposit to refund: {label} {yuan(app['deposit_fen'])} 元",
-                                  body=f"验收合格,请在 {local(ticket['resolution_due_at'])} 前退还押金。"
-                                       f"Acceptance passed; refund the deposit by {local(ticket['resolution_due_at'])}.",
-                                  key=f"{PLUGIN}:refund:{acceptance_id}", user_ids=finance[:1], ticket_id=ticket["id"])
-        else:
-            status = "completed"
+        done = await scope.update(Acceptance, {
+            Acceptance.outcome: "passed" if passed else "failed", Acceptance.inspected_at: at,
+            Acceptance.inspector_id: principal.user_id, Acceptance.fixes: [] if passed else fixes,
+            Acceptance.reinspect_on: data.get("reinspect_on"), Acceptance.note: clean(data.get("note"), 2000)}).where(
+            (Acceptance.id == acceptance_id) & (Acceptance.outcome == "")).returning(Acceptance.id)
+        _changed_meanwhile(done)
         await scope.update(Application, {Application.status: status, Application.updated_at: at}).where(
             Application.id == app["id"])
+    await close_clock(principal, acceptance["ticket_id"], "验收合格 Passed" if passed else "验收不合格 Failed", now=at)
+    if status == "passed":
+        finance = await notify.staff_with_role(principal.tenant_id, ("finance",), app["project_id"])
+        ticket = await open_clock(principal, KIND_REFUND, project_id=app["project_id"], unit_id=app["unit_id"],
+                                  customer_id=app["customer_id"], now=at, assignee_id=finance[0] if finance else None,
+                                  title=f"装修押金退还 Refund the deposit #{app['id']} {label}: {yuan(app['deposit_fen'])} 元")
+        await scope.insert(Refund, application_id=app["id"], acceptance_id=acceptance_id, amount_fen=app["deposit_fen"],
+                           due_at=ticket["resolution_due_at"], ticket_id=ticket["id"],
+                           assignee_id=finance[0] if finance else None, created_at=at)
+        if finance:
+            await notify.send(principal.tenant_id, template=f"{PLUGIN}.refund_due",
+                              subject=f"装修押金待退还 Deposit to refund: {label} {yuan(app['deposit_fen'])} 元",
+                              body=f"验收合格,请在 {local(ticket['resolution_due_at'])} 前退还押金。"
+                                   f"Acceptance passed; refund the deposit by {local(ticket['resolution_due_at'])}.",
+                              key=f"{PLUGIN}:refund:{acceptance_id}", user_ids=finance[:1], ticket_id=ticket["id"])
     return await get_acceptance(principal, acceptance_id)
 
 
@@ -1212,12 +1232,14 @@ async def record_refund(principal: Principal, refund_id: int, data: dict[str, An
     if at < refund["created_at"]:
         raise invalid("at", "is before the acceptance passed")
     async with transaction():
-        await principal.scope.update(Refund, {Refund.refunded_at: at, Refund.refunded_by: principal.user_id,
-                                              Refund.method: data["method"], Refund.reference: clean(data.get("reference"), 100)}
-                                     ).where((Refund.id == refund_id) & Refund.refunded_at.is_null())
-        await close_clock(principal, refund["ticket_id"], f"押金已退还 Deposit refunded ({data['method']})", now=at)
+        done = await principal.scope.update(Refund, {
+            Refund.refunded_at: at, Refund.refunded_by: principal.user_id, Refund.method: data["method"],
+            Refund.reference: clean(data.get("reference"), 100)}).where(
+            (Refund.id == refund_id) & Refund.refunded_at.is_null()).returning(Refund.id)
+        _changed_meanwhile(done)
         await principal.scope.update(Application, {Application.status: "refunded", Application.updated_at: at}).where(
             (Application.id == refund["application_id"]) & (Application.status == "passed"))
+    await close_clock(principal, refund["ticket_id"], f"押金已退还 Deposit refunded ({data['method']})", now=at)
     return await get_refund(principal, refund_id)
 
 
