@@ -120,7 +120,8 @@ def problem_handler(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotFoundException):
         return _response(request, Problem(404, "Not found", "No such resource."))
     if isinstance(exc, HTTPException):
-        title = {401: "Not authenticated", 403: "Forbidden", 405: "Method not allowed", 429: "Too many requests"}.get(
+        title = {401: "Not authenticated", 403: "Forbidden", 405: "Method not allowed", 413: "Payload too large",
+                 429: "Too many requests"}.get(
             exc.status_code, "Error"
         )
         return _response(request, Problem(exc.status_code, title, str(exc.detail)))
