@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import MediaType, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -171,7 +171,8 @@ async def _project_context(request: Request, project_id: int, **extra: Any) -> d
 @get(f"{BASE}/projects/{{project_id:int}}", include_in_schema=False)
 async def portal_project(request: Request, project_id: int) -> Template:
     """The project's parking: plan, occupancy, waiting list, applications, leases and the desk's forms."""
-    return Template("parking_leases/project.html", context=await _project_context(request, project_id))
+    ctx = await _project_context(request, project_id)
+    return Template("parking_leases/project.html", media_type=MediaType.HTML, context=ctx)
 
 
 async def _project_form_error(request: Request, project_id: int, name: str, form: dict[str, str], exc: Problem,
@@ -179,7 +180,7 @@ async def _project_form_error(request: Request, project_id: int, name: str, form
     if exc.status == 404:
         raise exc
     ctx = await _project_context(request, project_id, form_name=name, form=form, errors=_errors(exc), **extra)
-    return Template("parking_leases/project.html", context=ctx, status_code=_status(exc))
+    return Template("parking_leases/project.html", media_type=MediaType.HTML, context=ctx, status_code=_status(exc))
 
 
 @post(f"{BASE}/projects/{{project_id:int}}/applications", include_in_schema=False)
@@ -198,6 +199,8 @@ async def portal_create_application(request: Request, project_id: int, data: dic
             matches = await find_customers(p, project_id, form["customer_q"])
             if not matches:
                 raise invalid("customer_q", "no customer of this project matches")
+            if len(matches) >= CUSTOMER_MATCHES:
+                raise invalid("customer_q", f"{CUSTOMER_MATCHES} or more customers match: pick one, or type a phone or room")
             if len(matches) > 1:
                 raise invalid("customer_q", f"{len(matches)} customers match; pick one")
             customer_id = matches[0]["id"]
@@ -287,7 +290,8 @@ async def _application_context(request: Request, application_id: int, **extra: A
 
 @get(f"{BASE}/applications/{{application_id:int}}", include_in_schema=False)
 async def portal_application(request: Request, application_id: int) -> Template:
-    return Template("parking_leases/application.html", context=await _application_context(request, application_id))
+    ctx = await _application_context(request, application_id)
+    return Template("parking_leases/application.html", media_type=MediaType.HTML, context=ctx)
 
 
 async def _application_form_error(request: Request, application_id: int, name: str, form: dict[str, str],
@@ -296,7 +300,7 @@ async def _application_form_error(request: Request, application_id: int, name: s
         raise exc
     ctx = await _application_context(request, application_id, form_name=name, form=form,
                                      errors=_errors(exc, renames))
-    return Template("parking_leases/application.html", context=ctx, status_code=_status(exc))
+    return Template("parking_leases/application.html", media_type=MediaType.HTML, context=ctx, status_code=_status(exc))
 
 
 def _back(application_id: int, anchor: str = "") -> Redirect:
@@ -428,14 +432,15 @@ async def _lease_context(request: Request, lease_id: int, **extra: Any) -> dict[
 
 @get(f"{BASE}/leases/{{lease_id:int}}", include_in_schema=False)
 async def portal_lease(request: Request, lease_id: int) -> Template:
-    return Template("parking_leases/lease.html", context=await _lease_context(request, lease_id))
+    ctx = await _lease_context(request, lease_id)
+    return Template("parking_leases/lease.html", media_type=MediaType.HTML, context=ctx)
 
 
 async def _lease_form_error(request: Request, lease_id: int, name: str, form: dict[str, str], exc: Problem) -> Template:
     if exc.status == 404:
         raise exc
     ctx = await _lease_context(request, lease_id, form_name=name, form=form, errors=_errors(exc))
-    return Template("parking_leases/lease.html", context=ctx, status_code=_status(exc))
+    return Template("parking_leases/lease.html", media_type=MediaType.HTML, context=ctx, status_code=_status(exc))
 
 
 @post(f"{BASE}/leases/{{lease_id:int}}/renew", include_in_schema=False)
