@@ -7,11 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
-from core import invalid, utcnow
+from core import attachments, not_found, utcnow
 
 from plugins.move_in_decoration import services as svc
 from plugins.move_in_decoration.portal import PORTAL_ROUTES
@@ -22,24 +20,25 @@ from plugins.move_in_decoration.schemas import (
 )
 
 API = "/api/v1/move-in-decoration"
-MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
-MAX_READ = 64 * 1024 * 1024
 
 
-async def read_upload(data: dict[str, Any]) -> tuple[str, bytes, str]:
-    """(filename, content, content type) of the multipart field `file` (the size is checked by the service)."""
-    file = data.get("file")
-    if not isinstance(file, UploadFile):
-        raise invalid("file", "attach a file (multipart field `file`)")
-    content = await file.read(MAX_READ + 1)
-    if len(content) > MAX_READ:
-        raise invalid("file", f"is larger than {MAX_READ} bytes")
-    return file.filename or "", content, file.content_type or ""
+UPLOAD_BODY = attachments.MAX_BYTES + 256 * 1024
 
 
-def _label(data: dict[str, Any]) -> str:
-    value = data.get("label", "")
+def _label(others: dict[str, Any]) -> str:
+    value = others.get("label", "")
     return value if isinstance(value, str) else ""
+
+
+def file_response(row: dict[str, Any], content: bytes, media_type: str, *, inline: bool) -> Response:
+    """The stored bytes with their checked type; never interpreted by the browser as anything else."""
+    name = row["filename"]
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name) or "file"
+    return Response(content=bytes(content), media_type=media_type, headers={
+        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; "
+                               f"filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=86400"})
 
 
 # ---------------------------------------------------------------- move-in
@@ -166,14 +165,14 @@ class ApplicationController(Controller):
     async def add_worker(self, request: Request, application_id: int, data: WorkerIn) -> dict[str, Any]:
         return await svc.add_worker(request.user, application_id, data.set_fields())
 
-    @post("/{application_id:int}/drawings")
-    async def add_drawing(self, request: Request, application_id: int,
-                          data: dict[str, Any] = MULTIPART) -> dict[str, Any]:
-        """Attach a drawing (multipart `file`: PDF, JPEG, PNG or DWG, size limited; optional `label`)."""
-        await svc.get_application(request.user, application_id, f"{svc.PLUGIN}.register")  # 404 before the form
-        filename, content, content_type = await read_upload(data)
-        return await svc.add_attachment(request.user, application_id, kind="drawing", label=_label(data),
-                                        filename=filename, content_type=content_type, content=content, now=utcnow())
+    @post("/{application_id:int}/drawings", request_max_body_size=UPLOAD_BODY)
+    async def add_drawing(self, request: Request, application_id: int) -> dict[str, Any]:
+        """Attach a drawing: multipart/form-data, field `file` (PDF, JPEG, PNG, WebP or DWG, type read from the
+        bytes, at most the `max_upload_bytes` setting), optional field `label`."""
+        await svc.get_application(request.user, application_id, f"{svc.PLUGIN}.register")  # 404 before the body
+        filename, content, others = await attachments.read_upload(request)
+        return await svc.add_attachment(request.user, application_id, kind="drawing", label=_label(others),
+                                        filename=filename, content=content, now=utcnow())
 
     @post("/{application_id:int}/structural-review", status_code=200)
     async def structural(self, request: Request, application_id: int, data: StructuralReviewIn) -> dict[str, Any]:
@@ -216,9 +215,18 @@ class AttachmentController(Controller):
 
     @get("/{attachment_id:int}")
     async def download(self, request: Request, attachment_id: int) -> Response:
+        """The file (photos shown inline, drawings downloaded)."""
         row = await svc.get_attachment(request.user, attachment_id)
-        return Response(content=bytes(row["content"]), media_type=row["content_type"],
-                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(row['filename'])}"})
+        return file_response(row, row["content"], row["content_type"], inline=row["kind"] == "patrol_photo")
+
+    @get("/{attachment_id:int}/thumbnail")
+    async def thumbnail(self, request: Request, attachment_id: int) -> Response:
+        """A JPEG of at most 320 × 320 pixels of a photo (404 for a drawing without one)."""
+        row = await svc.get_attachment(request.user, attachment_id)
+        if row["thumbnail"] is None:
+            raise not_found("thumbnail")
+        return file_response({**row, "filename": f"thumb-{row['filename']}.jpg"}, row["thumbnail"], "image/jpeg",
+                             inline=True)
 
 
 class NoticeController(Controller):
@@ -257,14 +265,13 @@ class PatrolController(Controller):
     async def get_patrol(self, request: Request, patrol_id: int) -> dict[str, Any]:
         return await svc.get_patrol(request.user, patrol_id)
 
-    @post("/{patrol_id:int}/photos")
-    async def add_photo(self, request: Request, patrol_id: int, data: dict[str, Any] = MULTIPART) -> dict[str, Any]:
-        """A photo of the patrol (multipart `file`: JPEG or PNG, size limited)."""
-        patrol = await svc.get_patrol(request.user, patrol_id)  # 404 before the form
-        filename, content, content_type = await read_upload(data)
-        return await svc.add_attachment(request.user, patrol["application_id"], kind="patrol_photo", label=_label(data),
-                                        filename=filename, content_type=content_type, content=content, now=utcnow(),
-                                        patrol_id=patrol_id)
+    @post("/{patrol_id:int}/photos", request_max_body_size=UPLOAD_BODY)
+    async def add_photo(self, request: Request, patrol_id: int) -> dict[str, Any]:
+        """A photo of the patrol: multipart/form-data, field `file` (JPEG, PNG or WebP), optional `label`."""
+        patrol = await svc.get_patrol(request.user, patrol_id)  # 404 before the body
+        filename, content, others = await attachments.read_upload(request)
+        return await svc.add_attachment(request.user, patrol["application_id"], kind="patrol_photo", label=_label(others),
+                                        filename=filename, content=content, now=utcnow(), patrol_id=patrol_id)
 
 
 class ViolationController(Controller):

@@ -157,7 +157,7 @@ async def _decoration(tenant_id: int, project: dict[str, Any], roles: dict[str, 
     # problems found and told the same day (the SMS is not configured, so the desk phoned)
     app = await _application(roles, u2, c2, as_of - 2 * day)
     await svc.add_attachment(roles["front_desk"], app["id"], kind="drawing", label="平面布置图 Floor plan",
-                             filename="plan.pdf", content_type="application/pdf", content=PDF, now=as_of - 2 * day)
+                             filename="plan.pdf", content=PDF, now=as_of - 2 * day)
     await svc.record_problems(roles["supervisor"], app["id"], ["缺少水电改造图 The plumbing and wiring drawing is missing",
                                                                "施工人员身份证复印件不全 Workers' ID copies incomplete"],
                               "", now=as_of - 2 * day + timedelta(hours=3))
@@ -173,7 +173,7 @@ async def _decoration(tenant_id: int, project: dict[str, Any], roles: dict[str, 
     ok = await svc.record_patrol(roles["technician"], app["id"], {"at": as_of - 10 * day, "note": "施工有序 In order"},
                                  now=as_of - 10 * day)
     await svc.add_attachment(roles["technician"], app["id"], kind="patrol_photo", label="现场 On site", filename="site.png",
-                             content_type="image/png", content=png(), now=as_of - 10 * day, patrol_id=ok["id"])
+                             content=png(), now=as_of - 10 * day, patrol_id=ok["id"])
     bad = await svc.record_patrol(roles["technician"], app["id"], {
         "at": as_of - 3 * day, "note": "楼道堆放垃圾 Debris in the corridor",
         "violations": [{"description": "建筑垃圾堆放楼道 Debris left in the corridor"},

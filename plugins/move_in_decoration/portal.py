@@ -16,14 +16,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 
-from core import Problem, invalid, not_found, tables, utcnow
+from core import Problem, attachments, invalid, not_found, tables, utcnow
 
 from plugins.move_in_decoration import services as svc
 
 PORTAL = "/portal/move-in-decoration"
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
-MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
-MAX_READ = 64 * 1024 * 1024
+UPLOAD_BODY = attachments.MAX_BYTES + 256 * 1024
 
 
 # ---------------------------------------------------------------- form helpers
@@ -172,16 +171,6 @@ async def _submit(action: Callable[[], Awaitable[str]], page: Callable[..., Awai
         kept = {k: v for k, v in form.items() if not isinstance(v, UploadFile) and k != "_csrf"}
         return await page(form=kept, errors=_errors(exc), active=active, status=exc.status)
     return Redirect(url, status_code=303)
-
-
-async def _upload(form: dict[str, Any]) -> tuple[str, bytes, str]:
-    file = form.get("file")
-    if not isinstance(file, UploadFile) or not file.filename:
-        raise invalid("file", "choose a file")
-    content = await file.read(MAX_READ + 1)
-    if len(content) > MAX_READ:
-        raise invalid("file", f"is larger than {MAX_READ} bytes")
-    return file.filename, content, file.content_type or ""
 
 
 # ---------------------------------------------------------------- pages
@@ -405,15 +394,16 @@ class PortalController(Controller):
         """An application with every step: review, problems told, permit, patrols, acceptance, refund."""
         return await application_page(request, application_id)
 
-    @post("/applications/{application_id:int}/drawings")
-    async def portal_drawing(self, request: Request, application_id: int, data: dict[str, Any] = MULTIPART) -> Response:
+    @post("/applications/{application_id:int}/drawings", request_max_body_size=UPLOAD_BODY)
+    async def portal_drawing(self, request: Request, application_id: int) -> Response:
         await svc.get_application(request.user, application_id)
-        form = _form(data)
+        form: dict[str, Any] = {}
 
         async def run() -> str:
-            filename, content, ctype = await _upload(form)
+            filename, content, others = await attachments.read_upload(request)
+            form.update(_form(others))
             await svc.add_attachment(request.user, application_id, kind="drawing", label=_str(form, "label", 100),
-                                     filename=filename, content_type=ctype, content=content, now=utcnow())
+                                     filename=filename, content=content, now=utcnow())
             return f"{PORTAL}/applications/{application_id}"
 
         return await _submit(run, lambda **kw: application_page(request, application_id, **kw), form, "drawing")
@@ -468,16 +458,17 @@ class PortalController(Controller):
         return await _submit(run, lambda **kw: application_page(request, notice["application_id"], **kw), form,
                              f"notice{notice_id}")
 
-    @post("/patrols/{patrol_id:int}/photos")
-    async def portal_photo(self, request: Request, patrol_id: int, data: dict[str, Any] = MULTIPART) -> Response:
+    @post("/patrols/{patrol_id:int}/photos", request_max_body_size=UPLOAD_BODY)
+    async def portal_photo(self, request: Request, patrol_id: int) -> Response:
         patrol = await svc.get_patrol(request.user, patrol_id)
-        form = _form(data)
+        form: dict[str, Any] = {}
 
         async def run() -> str:
-            filename, content, ctype = await _upload(form)
+            filename, content, others = await attachments.read_upload(request)
+            form.update(_form(others))
             await svc.add_attachment(request.user, patrol["application_id"], kind="patrol_photo",
-                                     label=_str(form, "label", 100), filename=filename, content_type=ctype,
-                                     content=content, now=utcnow(), patrol_id=patrol_id)
+                                     label=_str(form, "label", 100), filename=filename, content=content, now=utcnow(),
+                                     patrol_id=patrol_id)
             return f"{PORTAL}/applications/{patrol['application_id']}"
 
         return await _submit(run, lambda **kw: application_page(request, patrol["application_id"], **kw), form,

@@ -28,8 +28,9 @@ from zoneinfo import ZoneInfo
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Avg, Count
 
-from core import (Deadline, Principal, Problem, SlaPolicy, TenantScope, calendar_for, conflict, get_registry, invalid,
-                  json_value, not_found, notify, places, principal_of, schemas, tables, tickets, transaction, utcnow)
+from core import (Deadline, Principal, Problem, SlaPolicy, TenantScope, attachments, calendar_for, conflict, get_registry,
+                  invalid, json_value, not_found, notify, places, principal_of, schemas, tables, tickets, transaction,
+                  utcnow)
 from plugins.move_in_decoration.tables import (
     Acceptance, Application, Attachment, Batch, Document, Household, HoursReport, InspectionItem, MovingOut, Notice,
     Patrol, Permit, Refund, Review, ReviewProblem, Slot, Template, Violation, Worker,
@@ -98,9 +99,8 @@ APPLICATION_STATUSES = {
     "passed": "验收合格待退押金 Passed, deposit due", "refunded": "押金已退 Deposit refunded",
     "completed": "已完成 Completed", "rejected": "未批准 Rejected",
 }
-UPLOAD_TYPES = {"application/pdf": (b"%PDF",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
-                "image/vnd.dwg": (b"AC10", b"AC1."), "application/acad": (b"AC10", b"AC1.")}
-PHOTO_TYPES = ("image/jpeg", "image/png")
+DWG = "image/vnd.dwg"
+DWG_MAGIC = re.compile(rb"^AC10[0-3][0-9]")  # AutoCAD drawings: AC1015 (2000) … AC1032 (2018)
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -210,21 +210,22 @@ async def _holders(scope: TenantScope, unit_id: int, on: date) -> list[int]:
     return list(dict.fromkeys(r["customer_id"] for r in rows))
 
 
-def _check_upload(filename: str, content_type: str, content: bytes, limit: int, allowed: Iterable[str]) -> tuple[str, str]:
-    """The stored name and type of an upload whose type, content and size are right (else a 422 on `file`)."""
-    kind = content_type.split(";")[0].strip().lower()
-    allowed = tuple(allowed)
+def check_upload(kind: str, filename: str, content: bytes, limit: int) -> tuple[str, str, bytes | None]:
+    """(stored name, content type, thumbnail) of an acceptable upload, else a 422 on `file`. The kernel's
+    attachment check reads the type from the bytes (JPEG, PNG, WebP, PDF; images must decode); a drawing
+    may also be an AutoCAD DWG, which it does not know. A patrol photo must be an image."""
     if not content:
         raise invalid("file", "is empty")
     if len(content) > limit:
-        raise invalid("file", f"is {len(content)} bytes; the largest allowed is {limit} bytes")
-    if kind not in allowed:
-        raise invalid("file", f"type {content_type!r} is not accepted ({', '.join(allowed)})")
-    if not any(content.startswith(magic) for magic in UPLOAD_TYPES[kind]) or \
-            (kind in ("image/vnd.dwg", "application/acad") and not re.match(rb"^AC1\d{3}", content)):
-        raise invalid("file", f"the content is not a {kind} file")
-    name = clean(filename.replace("/", "_").replace("\\", "_"), 200) or "file"
-    return name, kind
+        raise invalid("file", f"is {len(content)} bytes; at most {limit} bytes are accepted")
+    if kind == "drawing" and DWG_MAGIC.match(content):
+        stem = attachments.clean_filename(filename, "application/pdf").rsplit(".", 1)[0]
+        stem = stem[:-4] if stem.lower().endswith(".dwg") else stem
+        return f"{stem[:195] or 'drawing'}.dwg", DWG, None
+    content_type, thumb = attachments.check(content, max_bytes=limit)
+    if kind == "patrol_photo" and not content_type.startswith("image/"):
+        raise invalid("file", "a patrol photo is a JPEG, PNG or WebP image")
+    return attachments.clean_filename(filename, content_type), content_type, thumb
 
 
 # ---------------------------------------------------------------- deadlines on kernel tickets
@@ -792,18 +793,21 @@ async def add_worker(principal: Principal, application_id: int, data: dict[str, 
 
 
 async def add_attachment(principal: Principal, application_id: int, *, kind: str, label: str, filename: str,
-                         content_type: str, content: bytes, now: datetime, patrol_id: int | None = None) -> dict[str, Any]:
-    """Store a drawing (PDF, JPEG, PNG or DWG) or a patrol photo (JPEG or PNG), its type and size checked."""
+                         content: bytes, now: datetime, patrol_id: int | None = None) -> dict[str, Any]:
+    """Store a drawing (PDF, JPEG, PNG, WebP or DWG) or a patrol photo (JPEG, PNG or WebP) in the database, its
+    type read from the bytes (never from what the browser declared) and its size limited by the
+    `max_upload_bytes` setting (and the kernel's upload limit)."""
     app = await get_application(principal, application_id,
                                 f"{PLUGIN}.patrol" if kind == "patrol_photo" else f"{PLUGIN}.register")
-    limit = int((await settings_for(principal.tenant_id, app["project_id"]))["max_upload_bytes"])
-    allowed = PHOTO_TYPES if kind == "patrol_photo" else tuple(UPLOAD_TYPES)
-    name, ctype = _check_upload(filename, content_type, content, limit, allowed)
+    limit = min(int((await settings_for(principal.tenant_id, app["project_id"]))["max_upload_bytes"]),
+                attachments.MAX_BYTES)
+    name, ctype, thumb = check_upload(kind, filename, content, limit)
     row = await principal.scope.insert(Attachment, application_id=application_id, patrol_id=patrol_id, kind=kind,
                                        label=clean(label, 100), filename=name, content_type=ctype,
-                                       size_bytes=len(content), content=content, uploaded_by=principal.user_id,
-                                       uploaded_at=now)
+                                       size_bytes=len(content), content=content, thumbnail=thumb,
+                                       uploaded_by=principal.user_id, uploaded_at=now)
     row.pop("content", None)
+    row.pop("thumbnail", None)
     return row
 
 

@@ -164,7 +164,8 @@ class Patrol(Table, tablename="move_in_decoration_patrol"):
 
 
 class Attachment(Table, tablename="move_in_decoration_attachment"):
-    """A file: a drawing of an application or a photo of a patrol (kept in the database)."""
+    """A file: a drawing of an application or a photo of a patrol, checked and kept in the database like the
+    kernel's ticket attachments (`core.attachments`)."""
 
     tenant_id = ForeignKey(Tenant, null=False)
     application_id = ForeignKey(Application, null=False)
@@ -175,6 +176,7 @@ class Attachment(Table, tablename="move_in_decoration_attachment"):
     content_type = Varchar(length=100, null=False)
     size_bytes = Integer(null=False)
     content = Bytea(null=False)
+    thumbnail = Bytea(null=True, default=None)  # a small JPEG of a photo, made at upload
     uploaded_by = ForeignKey(User, null=True, default=None)
     uploaded_at = Timestamptz(default=TimestamptzNow())
 

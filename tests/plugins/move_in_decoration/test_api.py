@@ -93,7 +93,7 @@ async def test_decoration_from_application_to_refund_through_the_api_seed_001(cl
     await set_settings(world, max_upload_bytes=40)
     r = await client.post(f"{API}/applications/{aid}/drawings", files={"file": ("plan.pdf", PDF, "application/pdf")},
                           headers=desk)
-    assert r.status_code == 422 and "largest" in r.json()["detail"]
+    assert r.status_code == 422 and "at most 40 bytes" in r.json()["detail"]
     await set_settings(world, max_upload_bytes=10_000)
     r = await client.post(f"{API}/applications/{aid}/drawings", data={"label": "平面图"},
                           files={"file": ("plan.pdf", PDF, "application/pdf")}, headers=desk)
@@ -102,6 +102,12 @@ async def test_decoration_from_application_to_refund_through_the_api_seed_001(cl
     assert drawing["size_bytes"] == len(PDF) and "content" not in drawing
     got = await client.get(f"{API}/attachments/{drawing['id']}", headers=tech)
     assert got.status_code == 200 and got.content == PDF and got.headers["content-type"].startswith("application/pdf")
+    assert got.headers["x-content-type-options"] == "nosniff" and "sandbox" in got.headers["content-security-policy"]
+    assert (await client.get(f"{API}/attachments/{drawing['id']}/thumbnail", headers=tech)).status_code == 404
+    dwg = b"AC1027" + bytes(64)
+    r = await client.post(f"{API}/applications/{aid}/drawings", files={"file": ("水电图.dwg", dwg, "application/octet-stream")},
+                          headers=desk)
+    assert r.status_code == 201 and r.json()["content_type"] == "image/vnd.dwg" and r.json()["filename"] == "水电图.dwg"
     # review: problems told, resubmitted, approved with a permit
     r = await client.post(f"{API}/applications/{aid}/problems", json={"problems": ["缺少水电图"]}, headers=desk)
     assert r.status_code == 403  # the desk registers; reviewers review
@@ -127,6 +133,8 @@ async def test_decoration_from_application_to_refund_through_the_api_seed_001(cl
     r = await client.post(f"{API}/patrols/{patrol['id']}/photos", files={"file": ("site.png", png(), "image/png")},
                           headers=tech)
     assert r.status_code == 201 and r.json()["kind"] == "patrol_photo"
+    thumb = await client.get(f"{API}/attachments/{r.json()['id']}/thumbnail", headers=desk)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
     assert len((await client.get(f"{API}/patrols/{patrol['id']}", headers=desk)).json()["photos"]) == 1
     assert (await client.post(f"{API}/applications/{aid}/acceptance-requests", headers=desk)).status_code == 409
     r = await client.post(f"{API}/violations/{patrol['violations'][0]['id']}/corrected", json={"note": "已清理"}, headers=tech)
@@ -148,7 +156,7 @@ async def test_decoration_from_application_to_refund_through_the_api_seed_001(cl
     assert (await client.get(f"{API}/applications/{aid}", headers=desk)).json()["status"] == "refunded"
     report = (await client.get(f"{API}/reports/deadlines", params={"project_id": world.project["id"]}, headers=sup)).json()
     assert report["deposit_refund_1_day"]["done"] == 1 and report["review_3_working_days"]["done"] == 2
-    assert await TenantScope(world.tenant_id).count(Attachment) == 2
+    assert await TenantScope(world.tenant_id).count(Attachment) == 3
 
 
 async def test_another_companys_rows_are_404_seed_001(client, world, other_world):
