@@ -92,8 +92,12 @@ def all_tables() -> dict[str, Any]:
     return tables
 
 
-def table_for(param: str, plugin: str | None, tables: dict[str, Any], *, by_foreign_key: bool = False) -> Any:
+def table_for(param: str, plugin: str | None, tables: dict[str, Any], *, by_foreign_key: bool = False,
+              parent: str | None = None) -> Any:
     """`<thing>_id` → the table `<plugin>_<thing>` (the route's own plugin first) or `core_<thing>`.
+
+    `parent` (the id before it in the path, e.g. ``ticket_id`` in ``/tickets/{ticket_id}/attachments/{attachment_id}``):
+    a nested table ``<plugin>_<parent>_<thing>`` or ``core_<parent>_<thing>`` (``core_ticket_attachment``) comes first.
 
     `by_foreign_key` (query filters): else the table that every foreign key column of that name points to
     (``responsible_id`` → ``core_user``).
@@ -104,7 +108,8 @@ def table_for(param: str, plugin: str | None, tables: dict[str, Any], *, by_fore
     if not param.endswith("_id"):
         raise LookupError(f"parameter {param!r} is not named <thing>_id")
     thing = param[:-3]
-    for name in ([f"{plugin}_{thing}"] if plugin else []) + [f"core_{thing}"]:
+    nested = [f"{prefix}_{parent[:-3]}_{thing}" for prefix in ([plugin] if plugin else []) + ["core"]] if parent else []
+    for name in nested + ([f"{plugin}_{thing}"] if plugin else []) + [f"core_{thing}"]:
         if name in tables:
             return tables[name]
     matches = [tables[f"{p}_{thing}"] for p in get_registry().metas if f"{p}_{thing}" in tables]
@@ -265,9 +270,9 @@ async def companies():
 
 def _ids_for(ep: Endpoint, company: Company, tables: dict[str, Any], problems: list[str]) -> dict[str, int] | None:
     ids = {}
-    for param in ep.int_params:
+    for i, param in enumerate(ep.int_params):
         try:
-            table = table_for(param, ep.plugin, tables)
+            table = table_for(param, ep.plugin, tables, parent=ep.int_params[i - 1] if i else None)
         except LookupError as exc:
             problems.append(f"{ep}: {exc}")
             return None
@@ -326,8 +331,11 @@ async def test_route_table_is_covered(app):
     paths = {str(e) for e in found if e.int_params}
     for expected in ("GET /api/v1/tickets/{ticket_id:int}", "POST /api/v1/tickets/{ticket_id:int}/transitions",
                      "POST /api/v1/customers/{customer_id:int}/units/{occupancy_id:int}/end",
-                     "DELETE /api/v1/units/{unit_id:int}", "GET /api/v1/dummy/tickets/{ticket_id:int}"):
+                     "DELETE /api/v1/units/{unit_id:int}", "GET /api/v1/dummy/tickets/{ticket_id:int}",
+                     "GET /api/v1/tickets/{ticket_id:int}/attachments/{attachment_id:int}"):
         assert expected in paths
+    # a nested id finds its nested table first (not another plugin's `<plugin>_attachment`)
+    assert table_for("attachment_id", None, all_tables(), parent="ticket_id")._meta.tablename == "core_ticket_attachment"
     assert "POST /api/v1/auth/login" in public and "GET /healthz" in public
     assert not any(str(e) in public for e in found)
 
