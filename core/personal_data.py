@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from piccolo.columns import JSON, Bytea, ForeignKey, Text, Varchar
+from piccolo.columns import JSON, ForeignKey, Text, Varchar
 from piccolo.table import Table
 
 from core.db import is_postgres, json_value, transaction
-from core.errors import conflict, invalid, not_found
-from core.tables import AuditLog, Customer, Notification, Occupancy, Tenant, Ticket, Unit
+from core.errors import conflict, invalid
+from core.tables import AuditLog, Customer, Notification, Occupancy, Tenant, Ticket
 from core.tenancy import Principal, TenantScope
 
 PERMISSION = "customer.personal_data"
@@ -498,4 +498,4 @@ async def apply_retention(as_of: datetime) -> dict[str, Any]:
 
 
 __all__ = ["Holding", "PLACEHOLDER", "REDACTED", "collect", "erase_holdings", "export", "erase", "gather",
-           "apply_retention", "retention_of", "placeholder_for", "plain_row", "not_found"]
+           "apply_retention", "retention_of", "placeholder_for", "plain_row"]
