@@ -25,7 +25,7 @@ __all__ = [
     "hookimpl", "invalid", "is_postgres", "json_value", "not_found", "transaction", "actor", "enqueue", "notify",
     "tables", "tickets", "places", "sla", "calendar_for", "Controller", "get_registry", "present_customer",
     "principal_of", "admin", "workflow", "schemas", "utcnow", "scheduler", "kpi", "audit",
-    "personal_data", "attachments", "reports", "pdf",
+    "personal_data", "attachments", "reports", "pdf", "qr_svg",
 ]
 
 
@@ -43,6 +43,7 @@ def __getattr__(name: str):
         "utcnow": ("core.tickets", "utcnow"), "scheduler": ("core.scheduler", None), "kpi": ("core.kpi", None),
         "audit": ("core.audit", None), "personal_data": ("core.personal_data", None),
         "attachments": ("core.attachments", None), "reports": ("core.reports", None), "pdf": ("core.pdf", None),
+        "qr_svg": ("core.qr", "qr_svg"),
     }
     if name in lazy:
         module, attr = lazy[name]

@@ -467,7 +467,12 @@ class PortalController(Controller):
         may = await svc.who_may_confirm(request.user.tenant_id, p["unit_id"])
         people = await request.user.scope.select(tables.Customer, tables.Customer.id, tables.Customer.name).where(
             tables.Customer.id.is_in(may or [-1]))
-        return _page("pass_out", request, p=p, people=people)
+        from markupsafe import Markup
+
+        from core import qr_svg
+
+        scan_url = f"{str(request.base_url).rstrip('/')}/portal/commercial-buildings/pass-outs/{p['id']}"
+        return _page("pass_out", request, p=p, people=people, scan_url=scan_url, qr=Markup(qr_svg(scan_url)))
 
 
     @post("/pass-outs/{pass_out_id:int}/{action:str}")

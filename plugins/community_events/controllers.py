@@ -183,17 +183,9 @@ class SignupController(Controller):
 
 
 def qr_svg(payload: str) -> bytes:
-    import qrcode
+    from core import qr_svg as svg
 
-    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    qr.add_data(payload)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
-    cells = "".join(f'<rect x="{c}" y="{r}" width="1" height="1"/>'
-                    for r, row in enumerate(matrix) for c, dark in enumerate(row) if dark)
-    n = len(matrix)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" width="{n * 8}" height="{n * 8}">'
-            f'<rect width="{n}" height="{n}" fill="#fff"/><g fill="#000">{cells}</g></svg>').encode()
+    return svg(payload, scale=8).encode()
 
 
 class VisitController(Controller):
