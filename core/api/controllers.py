@@ -35,6 +35,15 @@ def _keyset(query: Any, table: Any, cursor: str | None, limit: int) -> Any:
     return query.order_by(table.id).limit(limit + 1)
 
 
+def _json_data(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON columns come back from the database as text; the API answers them as JSON."""
+    from core.db import json_value
+
+    if isinstance(row.get("data"), (str, bytes)):
+        row["data"] = json_value(row["data"])
+    return row
+
+
 def _texts(data: dict[str, Any]) -> dict[str, Any]:
     return {k: clean_text(v) if isinstance(v, str) else v for k, v in data.items()}
 
@@ -314,7 +323,7 @@ class TicketController(Controller):
                 raise invalid("received_at", "needs a time zone offset")
             if body["received_at"] > tickets.utcnow() + timedelta(minutes=5):
                 raise invalid("received_at", "is in the future")
-        return await tickets.create_ticket(request.user, body)
+        return _json_data(await tickets.create_ticket(request.user, body))
 
     @get("/{ticket_id:int}")
     async def get_ticket(self, request: Request, ticket_id: int) -> dict[str, Any]:
@@ -322,22 +331,22 @@ class TicketController(Controller):
         from core.workflow import allowed_from
 
         ticket["allowed"] = list(allowed_from(ticket["status"], ticket["hold_from"]))
-        return ticket
+        return _json_data(ticket)
 
     @patch("/{ticket_id:int}")
     async def update_ticket(self, request: Request, ticket_id: int, data: TicketUpdate) -> dict[str, Any]:
-        return await tickets.update_ticket(request.user, ticket_id, _texts(data.set_fields()))
+        return _json_data(await tickets.update_ticket(request.user, ticket_id, _texts(data.set_fields())))
 
     @post("/{ticket_id:int}/transitions", status_code=200)
     async def transition(self, request: Request, ticket_id: int, data: TransitionIn) -> dict[str, Any]:
         """Move the ticket: received → dispatched → in_progress → resolved → visited → closed (and back)."""
-        return await tickets.transition(request.user, ticket_id, data.to, reason=clean_text(data.reason),
-                                        executor_id=data.executor_id, satisfaction=data.satisfaction,
-                                        promised_at=data.promised_at, own_fault=data.own_fault, now=data.at)
+        return _json_data(await tickets.transition(request.user, ticket_id, data.to, reason=clean_text(data.reason),
+                                                   executor_id=data.executor_id, satisfaction=data.satisfaction,
+                                                   promised_at=data.promised_at, own_fault=data.own_fault, now=data.at))
 
     @get("/{ticket_id:int}/events")
     async def events(self, request: Request, ticket_id: int) -> list[dict[str, Any]]:
-        return await tickets.events(request.user, ticket_id)
+        return [_json_data(e) for e in await tickets.events(request.user, ticket_id)]
 
     @post("/{ticket_id:int}/comments")
     async def comment(self, request: Request, ticket_id: int, data: CommentIn) -> dict[str, Any]:

@@ -213,3 +213,15 @@ async def test_butler_sees_only_its_grid_and_technician_only_its_tickets(client,
     assert (await client.get(f"/api/v1/tickets/{in_grid['id']}", headers=world.headers("technician"))).status_code == 404
     await _move(client, world, in_grid["id"], "dispatched", executor_id=world.staff["technician"])
     assert (await client.get(f"/api/v1/tickets/{in_grid['id']}", headers=world.headers("technician"))).status_code == 200
+
+
+async def test_ticket_and_event_data_are_json_objects_in_the_api(client, world):
+    body = {"project_id": world.project["id"], "kind": "repair", "channel": "hotline", "title": "漏水",
+            "unit_id": world.units[0]["id"], "data": {"category": "plumbing"}}
+    created = await client.post("/api/v1/tickets", json=body, headers=world.headers())
+    assert created.status_code == 201, created.text
+    tid = created.json()["id"]
+    got = (await client.get(f"/api/v1/tickets/{tid}", headers=world.headers())).json()
+    assert got["data"] == created.json()["data"] == {"category": "plumbing"}
+    events = (await client.get(f"/api/v1/tickets/{tid}/events", headers=world.headers())).json()
+    assert events[0]["data"]["channel"] == "hotline"
