@@ -23,7 +23,9 @@ async def _page(browser, base: str, *, phone: bool = False):
 
 async def _login_with_keyboard(page, login: str) -> None:
     await page.goto("/portal/login")
-    await page.keyboard.type(login)  # the login field has the focus
+    # the login field takes the focus by itself (autofocus is applied at the next frame, not at "load")
+    await page.wait_for_function("document.activeElement && document.activeElement.name === 'login'")
+    await page.keyboard.type(login)
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
@@ -41,6 +43,7 @@ async def test_desk_ticket_from_keyboard_to_closure_on_the_dashboard_in_two_lang
 
     # the ticket, with the keyboard alone: find the unit, keep the first match, kind, channel, priority, title, Enter
     started = time.monotonic()
+    await page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")  # autofocus
     await page.keyboard.type("B1-101")
     await page.wait_for_selector("#customer-results input[type=radio]:checked")
     await page.wait_for_selector(f'.preview[data-responsible="{world.staff["butler"]}"]')
