@@ -13,8 +13,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from asyncpg.exceptions import InternalClientError
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 from core.settings import get_settings
 
@@ -110,6 +112,50 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     from core.tables import Tenant
 
     return await Tenant.raw(sql, *args)
+
+
+_compiled: dict[str, str] = {}
+
+
+def _postgres_sql(template: str, nargs: int) -> str:
+    """`template` with `{}` placeholders as PostgreSQL's `$1 … $n`, compiled once per template."""
+    sql = _compiled.get(template)
+    if sql is None:
+        sql = QueryString(template, *([None] * nargs)).compile_string(engine_type="postgres")[0]
+        if len(_compiled) < 4096:
+            _compiled[template] = sql
+    return sql
+
+
+async def query(template: str, *args: Any) -> list[dict[str, Any]]:
+    """Run one statement of the hot paths; placeholders and rows as `fetch`, with less work per call.
+
+    On PostgreSQL the statement goes straight to asyncpg, on the current transaction's connection or a
+    pooled one, so each connection prepares it once (asyncpg's statement cache) and no query object is
+    built per call. On SQLite it runs as `fetch` does. Templates must be constant strings: values go in
+    `args`, never into the text."""
+    db = engine()
+    if not isinstance(db, PostgresEngine):
+        return await db.run_querystring(QueryString(template, *args))
+    sql = _postgres_sql(template, len(args))
+    txn = db.current_transaction.get()
+    if txn is not None:
+        rows = await txn.connection.fetch(sql, *args)
+    elif (pool := db.pool) is not None:
+        async with pool.acquire() as conn:
+            try:
+                rows = await conn.fetch(sql, *args)
+            except InternalClientError:
+                # the server ended the session under it (restart, failover, terminate): never reuse it
+                conn.terminate()
+                raise
+    else:
+        conn = await db.get_new_connection()
+        try:
+            rows = await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+    return [dict(r) for r in rows]
 
 
 def json_value(value: Any) -> Any:

@@ -190,9 +190,12 @@ class PluginStateIn(Base):
     settings: dict[str, Any] = {}
 
 
+_CONTROL = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\n\t"), 127])
+
+
 def clean_text(value: str) -> str:
     """Strip control characters (but keep newlines and tabs) from free text."""
-    return "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    return value.translate(_CONTROL)
 
 
 def to_builtins(struct: Struct) -> dict[str, Any]:
