@@ -11,11 +11,12 @@ from typing import Any
 
 from core import workflow
 from core.contracts import SlaPolicy, TicketKind
-from core.db import json_value, transaction
+from core.db import json_value, query, transaction
 from core.errors import Problem, invalid
 from core.plugins import get_registry
 from core.sla import add_deadline, calendar_for, next_due, resolution_due, with_overrides
-from core.tables import Building, Customer, Grid, Project, Ticket, TicketEvent, Unit, User, Membership
+from core.tables import Building, Customer, Membership, Project, Ticket, TicketEvent
+from core.roles import Role
 from core.tenancy import Principal, TenantScope
 
 CHANNELS: dict[str, tuple[str, str]] = {
@@ -43,11 +44,22 @@ async def kinds_for(tenant_id: int, project_id: int | None) -> dict[str, TicketK
     return {name: k for name, (plugin, k) in ticket_kinds().items() if plugin in enabled}
 
 
-async def _visible_project(principal: Principal, project_id: int) -> dict[str, Any]:
-    project = await principal.scope.get_or_none(Project, project_id)
-    if project is None or not principal.sees_project(project_id):
+_PROJECT_AND_UNIT = (
+    "SELECT " + ", ".join(f'p."{c._meta.db_column_name}" AS "{c._meta.name}"' for c in Project._meta.columns)
+    + ', u."id" AS "unit__id", u."project_id" AS "unit__project_id", u."building_id" AS "unit__building_id", '
+    'u."grid_id" AS "unit__grid_id" FROM "core_project" p LEFT JOIN "core_unit" u '
+    'ON u."tenant_id" = p."tenant_id" AND u."id" = {} WHERE p."tenant_id" = {} AND p."id" = {}')
+
+
+async def _project_and_unit(principal: Principal, project_id: int, unit_id: int | None
+                            ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The new ticket's project (visible to `principal`, else 422) and its unit if given: one statement."""
+    rows = await query(_PROJECT_AND_UNIT, unit_id, principal.tenant_id, project_id)
+    if not rows or not principal.sees_project(project_id):
         raise invalid("project_id", "no such project")
-    return project
+    project = rows[0]
+    unit = {k[6:]: project.pop(k) for k in ("unit__id", "unit__project_id", "unit__building_id", "unit__grid_id")}
+    return project, unit if unit["id"] is not None else None
 
 
 async def _sla_policy(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> SlaPolicy | None:
@@ -68,7 +80,7 @@ async def create_ticket(principal: Principal, data: dict[str, Any], *, now: date
     scope = principal.scope
     now = now or data.pop("received_at", None) or utcnow()
     data.pop("received_at", None)
-    project = await _visible_project(principal, data["project_id"])
+    project, unit = await _project_and_unit(principal, data["project_id"], data.get("unit_id"))
     kinds = await kinds_for(principal.tenant_id, project["id"])
     if data["kind"] not in kinds:
         raise invalid("kind", f"unknown ticket kind {data['kind']!r}; known: {', '.join(sorted(kinds))}")
@@ -80,7 +92,6 @@ async def create_ticket(principal: Principal, data: dict[str, Any], *, now: date
     if row["priority"] not in PRIORITIES:
         raise invalid("priority", "emergency or normal")
     if row.get("unit_id") is not None:
-        unit = await scope.get_or_none(Unit, row["unit_id"])
         if unit is None or unit["project_id"] != project["id"]:
             raise invalid("unit_id", "no such unit in this project")
         row["building_id"] = unit["building_id"]
@@ -119,12 +130,15 @@ async def create_ticket(principal: Principal, data: dict[str, Any], *, now: date
     # a completion or reply time promised to the customer replaces the policy's resolution clock
     row["resolution_due_at"] = resolution_due(cal, now, policy, promised_at=row.get("promised_at"))
     row["next_due_at"] = next_due(row)
-    async with transaction():
-        ticket = await scope.insert(Ticket, **{k: v for k, v in row.items() if k != "tenant_id"})
-        await scope.insert(TicketEvent, ticket_id=ticket["id"], at=now, actor_id=principal.user_id, kind="created",
-                           to_status="received", data={"channel": row["channel"], "sla_policy": row.get("sla_policy", ""),
-                                                        "responsible_id": row["responsible_id"]})
-        if ticket.get("is_major"):
+    created = {"at": now, "actor_id": principal.user_id, "kind": "created", "to_status": "received",
+               "data": {"channel": row["channel"], "sla_policy": row.get("sla_policy", ""),
+                        "responsible_id": row["responsible_id"]}}
+    values = {k: v for k, v in row.items() if k != "tenant_id"}
+    if not row.get("is_major"):  # one statement, no transaction around it
+        ticket, _ = await scope.insert_linked(Ticket, values, TicketEvent, created, link="ticket_id")
+    else:
+        async with transaction():
+            ticket, _ = await scope.insert_linked(Ticket, values, TicketEvent, created, link="ticket_id")
             await scope.insert(TicketEvent, ticket_id=ticket["id"], at=now, actor_id=principal.user_id,
                                kind="major_reported", reason="重大投诉/群诉: reported at once to the project manager and the company CS department",
                                data={})
@@ -330,49 +344,62 @@ LIST_COLUMNS = (
 )
 
 
+_LIST_SELECT = ("SELECT " + ", ".join(f'"{c._meta.db_column_name}"' for c in LIST_COLUMNS)
+                + ' FROM "core_ticket" WHERE "tenant_id" = {}')
+
+
+def _placeholders(values: list[Any]) -> str:
+    return ", ".join("{}" for _ in values)
+
+
 async def list_tickets(principal: Principal, *, project_id: int | None = None, grid_id: int | None = None,
                        status: str | None = None, kind: str | None = None, responsible_id: int | None = None,
                        executor_id: int | None = None, customer_id: int | None = None, unit_id: int | None = None,
                        due_before: datetime | None = None, mine: bool = False, cursor: str | None = None,
                        limit: int = 25) -> dict[str, Any]:
-    """The inbox: newest first, keyset-paged by id."""
-    query = principal.scope.select(Ticket, *LIST_COLUMNS)
-    clause = principal.project_filter(Ticket.project_id)
-    if clause is not None:
-        query = query.where(clause)
-    clause = principal.ticket_filter(Ticket)
-    if clause is not None:
-        query = query.where(clause)
-    if project_id is not None:
-        query = query.where(Ticket.project_id == project_id)
-    if grid_id is not None:
-        query = query.where(Ticket.grid_id == grid_id)
+    """The inbox: newest first, keyset-paged by id. One indexed statement; its text depends only on which
+    filters are given (so PostgreSQL prepares each shape once per connection), never on their values."""
+    sql, args = [_LIST_SELECT], [principal.tenant_id]
+
+    def where(clause: str, *values: Any) -> None:
+        sql.append(f" AND {clause}")
+        args.extend(values)
+
+    if principal.project_ids is not None:
+        visible = list(principal.project_ids) or [-1]
+        where(f'"project_id" IN ({_placeholders(visible)})', *visible)
+    if principal.role == Role.BUTLER:
+        if principal.grid_ids:
+            grids = list(principal.grid_ids)
+            where(f'("responsible_id" = {{}} OR "first_receiver_id" = {{}} OR "grid_id" IN ({_placeholders(grids)}))',
+                  principal.user_id, principal.user_id, *grids)
+        else:
+            where('("responsible_id" = {} OR "first_receiver_id" = {})', principal.user_id, principal.user_id)
+    elif principal.role == Role.TECHNICIAN:
+        where('("executor_id" = {} OR "first_receiver_id" = {})', principal.user_id, principal.user_id)
+    for column, value in (("project_id", project_id), ("grid_id", grid_id), ("kind", kind or None),
+                          ("responsible_id", responsible_id), ("executor_id", executor_id),
+                          ("customer_id", customer_id), ("unit_id", unit_id)):
+        if value is not None:
+            where(f'"{column}" = {{}}', value)
     if status:
-        wanted = workflow.OPEN_STATUSES if status == "open" else tuple(status.split(","))
+        wanted = list(workflow.OPEN_STATUSES if status == "open" else status.split(","))
         unknown = [s for s in wanted if s not in workflow.STATUSES]
         if unknown:
             raise invalid("status", f"unknown status {unknown[0]!r}; use open or one of {', '.join(workflow.STATUSES)}")
-        query = query.where(Ticket.status == wanted[0]) if len(wanted) == 1 else query.where(Ticket.status.is_in(list(wanted)))
-    if kind:
-        query = query.where(Ticket.kind == kind)
-    if responsible_id is not None:
-        query = query.where(Ticket.responsible_id == responsible_id)
-    if executor_id is not None:
-        query = query.where(Ticket.executor_id == executor_id)
-    if customer_id is not None:
-        query = query.where(Ticket.customer_id == customer_id)
-    if unit_id is not None:
-        query = query.where(Ticket.unit_id == unit_id)
+        where(f'"status" IN ({_placeholders(wanted)})', *wanted)
     if due_before is not None:
-        query = query.where(Ticket.next_due_at <= due_before)
+        where('"next_due_at" <= {}', due_before)
     if mine:
-        query = query.where((Ticket.responsible_id == principal.user_id) | (Ticket.executor_id == principal.user_id)
-                            | (Ticket.first_receiver_id == principal.user_id))
+        where('("responsible_id" = {} OR "executor_id" = {} OR "first_receiver_id" = {})',
+              principal.user_id, principal.user_id, principal.user_id)
     after = decode_cursor(cursor)
     if after is not None:
-        query = query.where(Ticket.id < after)
+        where('"id" < {}', after)
     limit = max(1, min(limit, 100))
-    rows = await query.order_by(Ticket.id, ascending=False).limit(limit + 1)
+    sql.append(' ORDER BY "id" DESC LIMIT {}')
+    args.append(limit + 1)
+    rows = await query("".join(sql), *args)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": rows, "next_cursor": encode_cursor(rows[-1]["id"]) if more and rows else None}

@@ -548,8 +548,7 @@ async def responsible_for(tenant_id: int, project: dict[str, Any], ticket: dict[
 
 
 async def grid_holder_id(scope: TenantScope, grid_id: int) -> int | None:
-    row = await scope.select(Assignment, Assignment.user_id).where(
-        (Assignment.grid_id == grid_id) & Assignment.ended_at.is_null()).first()
+    row = await scope.first(Assignment, Assignment.user_id, grid_id=grid_id, ended_at=None)
     if row:
         return row["user_id"]
     grid = await scope.get_or_none(tables.Grid, grid_id, tables.Grid.responsible_id)
