@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import threading
+import weakref
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -53,6 +54,7 @@ def make_broker(redis_url: str | None = None) -> dramatiq.Broker:
         broker: dramatiq.Broker = RedisBroker(url=redis_url, namespace=f"{jobs.namespace}-dramatiq",
                                               heartbeat_timeout=jobs.heartbeat_ms,
                                               maintenance_chance=jobs.maintenance_chance)
+        broker.redis_url = redis_url  # type: ignore[attr-defined]  # for the asyncio client of `enqueue`
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
@@ -161,10 +163,106 @@ def get_actor(actor_name: str) -> Actor:
 
 
 async def _send(target: Actor, args: list[Any], kwargs: dict[str, Any]) -> None:
-    if isinstance(target.broker, StubBroker):
+    broker = target.broker
+    if isinstance(broker, StubBroker):
         target.send(*args, **kwargs)
+    elif (batcher := _redis_batcher(broker)) is not None:
+        await _redis_enqueue(broker, batcher, target.message_with_options(args=tuple(args), kwargs=kwargs))
     else:
         await asyncio.get_running_loop().run_in_executor(None, lambda: target.send(*args, **kwargs))
+
+
+class _RedisBatcher:
+    """Runs the Redis broker's `dispatch` script for messages enqueued on one event loop, several per round
+    trip: while one pipeline is on its way, the messages enqueued meanwhile wait and go in the next one
+    (group commit). Each caller returns when its own message is in Redis, or gets the error."""
+
+    def __init__(self, broker: Any, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.broker = broker
+        self.client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.script = broker.scripts["dispatch"].script
+        self.sha: str | None = None
+        self.pending: list[tuple[list[Any], asyncio.Future[None]]] = []
+        self.running = False
+
+    async def dispatch(self, args: list[Any]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((args, future))
+        if not self.running:
+            self.running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    results = await self._pipeline([args for args, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - every caller of the batch learns it
+                    results = [exc] * len(batch)
+                for (_, future), result in zip(batch, results):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(None)
+        finally:
+            self.running = False
+
+    async def _pipeline(self, batch: list[list[Any]]) -> list[Any]:
+        from redis.exceptions import NoScriptError
+
+        for attempt in (1, 2):
+            if self.sha is None:
+                self.sha = await self.client.script_load(self.script)
+            async with self.client.pipeline(transaction=False) as pipe:
+                for args in batch:
+                    pipe.evalsha(self.sha, 1, self.broker.namespace, *args)
+                results = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                self.sha = None  # Redis was restarted or flushed: load the script again and resend the batch
+                continue
+            return results
+        return results
+
+
+_batchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _RedisBatcher]]" = weakref.WeakKeyDictionary()
+
+
+def _redis_batcher(broker: dramatiq.Broker) -> _RedisBatcher | None:
+    """The running loop's batcher for a Redis broker made by `make_broker` (None for any other broker)."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    url = getattr(broker, "redis_url", None)
+    if not url or not isinstance(broker, RedisBroker) or not hasattr(broker, "_should_do_maintenance"):
+        return None
+    per_loop = _batchers.setdefault(asyncio.get_running_loop(), {})
+    batcher = per_loop.get(id(broker))
+    if batcher is None or batcher.broker is not broker:
+        batcher = per_loop[id(broker)] = _RedisBatcher(broker, url)
+    return batcher
+
+
+async def _redis_enqueue(broker: Any, batcher: _RedisBatcher, message: dramatiq.Message) -> None:
+    """What `RedisBroker.enqueue` does, awaited on the event loop instead of blocking a thread: the same
+    script, keys and arguments, and the same middleware calls around it."""
+    from uuid import uuid4
+
+    from dramatiq.common import current_millis
+
+    message = message.copy(options={"redis_message_id": str(uuid4())})
+    broker.emit_before("enqueue", message, None)
+    unpack = type(broker)._max_unpack_size_val or await asyncio.get_running_loop().run_in_executor(
+        None, broker._max_unpack_size)
+    await batcher.dispatch([
+        "enqueue", current_millis(), message.queue_name, broker.broker_id, broker.heartbeat_timeout,
+        broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), unpack,
+        message.options["redis_message_id"], message.encode()])
+    broker.emit_after("enqueue", message, None)
 
 
 async def enqueue(actor_name: str, *args: Any, **kwargs: Any) -> bool:

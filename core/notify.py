@@ -111,11 +111,13 @@ async def send(tenant_id: int, *, template: str, subject: str, body: str = "", k
                                  error=row_error, sent_at=now if row_outcome == "sent" else None))
     inserted = await _insert(rows)
     if channel != "in_app":
+        import asyncio
+
         from core.jobs import enqueue
 
-        for r in inserted:
-            if r["outcome"] == "pending":
-                await enqueue("core.deliver_notification", tenant_id, r["id"])
+        pending = [r["id"] for r in inserted if r["outcome"] == "pending"]
+        for i in range(0, len(pending), CHUNK):  # enqueued together: they reach Redis a pipeline at a time
+            await asyncio.gather(*(enqueue("core.deliver_notification", tenant_id, n) for n in pending[i:i + CHUNK]))
     return [r["id"] for r in inserted]
 
 
@@ -177,10 +179,10 @@ async def bulk_insert(table: str, columns: dict[str, str], rows: list[dict[str, 
 async def deliver(tenant_id: int, notification_id: int) -> str:
     """Deliver one pending message through its channel and record the outcome (claimed first, so a
     redelivered job never sends twice)."""
+    from core.db import query
+
     scope = TenantScope(tenant_id)
-    claimed = await scope.update(Notification, {Notification.outcome: "sending"}).where(
-        (Notification.id == notification_id) & (Notification.outcome == "pending")).returning(
-        Notification.channel, Notification.address, Notification.subject, Notification.body)
+    claimed = await query(_CLAIM, tenant_id, notification_id)
     if not claimed:
         row = await scope.get_or_none(Notification, notification_id, Notification.outcome)
         return row["outcome"] if row else "missing"
@@ -202,10 +204,15 @@ async def deliver(tenant_id: int, notification_id: int) -> str:
         except Exception as exc:  # noqa: BLE001 - recorded on the message
             log.warning("notification %s via %s failed: %s", notification_id, row["channel"], exc)
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
-    await scope.update(Notification, {Notification.outcome: outcome, Notification.error: error,
-                                      Notification.sent_at: datetime.now(timezone.utc)}).where(
-        Notification.id == notification_id)
+    await query(_RECORD, outcome, error, datetime.now(timezone.utc), tenant_id, notification_id)
     return outcome
+
+
+# one message's delivery: claimed first (so a redelivered job never sends twice), its outcome written after
+_CLAIM = ('UPDATE "core_notification" SET "outcome" = \'sending\' WHERE "tenant_id" = {} AND "id" = {} '
+          'AND "outcome" = \'pending\' RETURNING "channel", "address", "subject", "body"')
+_RECORD = ('UPDATE "core_notification" SET "outcome" = {}, "error" = {}, "sent_at" = {} '
+           'WHERE "tenant_id" = {} AND "id" = {} RETURNING "id"')
 
 
 async def staff_with_role(tenant_id: int, roles: Iterable[str], project_id: int | None = None) -> list[int]:

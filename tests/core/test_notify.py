@@ -144,6 +144,53 @@ async def test_email_goes_through_smtp_and_records_the_outcome(smtp_server, stub
     assert len(inbox.envelopes) == 1
 
 
+def test_email_fan_out_keeps_one_smtp_session_and_reopens_one_the_server_closed():
+    """Many messages to one server go through one session per thread; after the server restarts (its
+    sessions gone) the next message opens a new one and nothing is lost."""
+    from email.message import EmailMessage
+
+    from aiosmtpd.controller import Controller
+
+    from core import channels
+
+    class Counting(Inbox):
+        sessions = 0
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            Counting.sessions += 1
+            session.host_name = hostname
+            return responses
+
+    port = free_port()
+    inbox = Counting()
+    settings = {"host": "127.0.0.1", "port": port, "sender": "kefu@wuye.example"}
+
+    def message(i: int) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "kefu@wuye.example", f"owner{i}@wuye.example", f"停水通知 {i}"
+        msg.set_content("明日 9:00-12:00 停水。")
+        return msg
+
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for i in range(5):
+            channels._smtp_send(settings, message(i))
+        assert (len(inbox.envelopes), Counting.sessions) == (5, 1)
+    finally:
+        controller.stop()  # the server goes away with its sessions
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        channels._smtp_send(settings, message(5))
+        assert (len(inbox.envelopes), Counting.sessions) == (6, 2)
+        assert [e.rcpt_tos for e in inbox.envelopes][-1] == ["owner5@wuye.example"]
+    finally:
+        controller.stop()
+    with pytest.raises(OSError):  # away for good: the send fails (recorded as failed by `deliver`)
+        channels._smtp_send(settings, message(6))
+
+
 async def test_email_to_an_smtp_server_that_is_away_records_failed(stub_broker):
     world = await make_world(settings={"notifications": {"email": {"host": "127.0.0.1", "port": free_port(),
                                                                    "sender": "kefu@wuye.example"}}}, login=False)
