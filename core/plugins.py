@@ -61,6 +61,8 @@ class PluginRegistry:
         self.metas: dict[str, PluginMeta] = {}
         self.packages: dict[str, ModuleType] = {}
         self._enabled_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+        self._collected: dict[str, tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]] = {}
+        self._enabled_sets: dict[tuple[int, int | None], tuple[list[dict[str, Any]], frozenset[str]]] = {}
         self.cache_seconds = 5.0
         self.site_owners: dict[str, str] = {}  # site-local plugin → the slug of the one company it is for
         self._site_ids: dict[str, tuple[float, int | None]] = {}
@@ -145,14 +147,24 @@ class PluginRegistry:
         return sorted(c.name for c in (self.pm.get_hookcallers(plugin) or []))
 
     def collect(self, hook_name: str) -> list[tuple[str, Any]]:
-        """Results of a ``register_*`` hook as (plugin name, item), in registration order."""
+        """Results of a ``register_*`` hook as (plugin name, item), in registration order. Registrations are
+        declarations: each implementation is asked once, again only when the implementations change."""
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        known = self._collected.get(hook_name)
+        if known is not None and len(known[0]) == len(impls) and all(a is b for a, b in zip(known[0], impls)):
+            return list(known[1])
         out: list[tuple[str, Any]] = []
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in reversed(impls):
             result = impl.function()
             for item in result or []:
                 out.append((impl.plugin_name, item))
+        if hook_name.startswith("register_"):
+            self._collected[hook_name] = (tuple(impls), tuple(out))
         return out
+
+    def forget_registrations(self) -> None:
+        """Ask every ``register_*`` implementation again on the next `collect`."""
+        self._collected.clear()
 
     async def collect_enabled(self, hook_name: str, *, tenant_id: int, project_id: int | None = None) -> list[tuple[str, Any]]:
         """Like `collect`, keeping only the plugins enabled for this tenant (or project): menus, widgets."""
@@ -174,8 +186,11 @@ class PluginRegistry:
     def forget(self, tenant_id: int | None = None) -> None:
         if tenant_id is None:
             self._enabled_cache.clear()
+            self._enabled_sets.clear()
         else:
             self._enabled_cache.pop(tenant_id, None)
+            for key in [k for k in self._enabled_sets if k[0] == tenant_id]:
+                self._enabled_sets.pop(key, None)
 
     async def _site_tenant_id(self, slug: str) -> int | None:
         """The id of the company a site-local plugin belongs to (None until that company exists)."""
@@ -192,8 +207,19 @@ class PluginRegistry:
     async def enabled(self, tenant_id: int, project_id: int | None = None) -> frozenset[str]:
         """Plugins enabled for a tenant (any project counts) or, with `project_id`, for that project.
 
-        A site-local plugin is on for its own company unless switched off there, and never for another."""
+        A site-local plugin is on for its own company unless switched off there, and never for another.
+        The answer is kept as long as the tenant's plugin states are (a few seconds; `forget` drops both)."""
         states = await self._states(tenant_id)
+        known = self._enabled_sets.get((tenant_id, project_id))
+        if known is not None and known[0] is states:
+            return known[1]
+        names = await self._enabled_of(states, tenant_id, project_id)
+        if len(self._enabled_sets) > 20000:
+            self._enabled_sets.clear()
+        self._enabled_sets[(tenant_id, project_id)] = (states, names)
+        return names
+
+    async def _enabled_of(self, states: list[dict[str, Any]], tenant_id: int, project_id: int | None) -> frozenset[str]:
         tenant_level = {s["plugin"]: s["enabled"] for s in states if s["project_id"] is None}
         own_site = {n for n, slug in self.site_owners.items() if await self._site_tenant_id(slug) == tenant_id}
         names = {"core"}
