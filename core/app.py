@@ -111,3 +111,20 @@ def create_app(*, embedded_worker: bool | None = None) -> Litestar:
         ),
         debug=False,
     )
+
+
+def create_served_app() -> Any:
+    """The app as `guanjia serve` runs it, in each worker process of either server: logs configured as in
+    the parent (after Litestar's own set-up, which would otherwise replace them), and the client address
+    and scheme taken from X-Forwarded-* when the peer is a trusted proxy (`GUANJIA_FORWARDED_ALLOW_IPS`)."""
+    import os
+
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from core.observability import configure_logging
+    from core.settings import get_settings
+
+    app = create_app()
+    configure_logging(json_logs=os.environ.get("GUANJIA_LOG_FORMAT", "json") == "json")
+    trusted = [h.strip() for h in get_settings().server.forwarded_allow_ips.split(",") if h.strip()]
+    return ProxyHeadersMiddleware(app, trusted_hosts=trusted)

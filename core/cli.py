@@ -58,30 +58,47 @@ def migrate() -> None:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    import uvicorn
-
     from core.settings import get_settings
 
-    if workers > 1 and get_settings().jobs.embedded:
+    settings = get_settings()
+    if workers > 1 and settings.jobs.embedded:
         raise click.ClickException("several web workers need REDIS_URL (the embedded job worker runs in one process)")
     from core.observability import configure_logging
 
-    configure_logging(json_logs=os.environ.get("GUANJIA_LOG_FORMAT", "json") == "json")
-    # uvicorn finishes in-flight requests on SIGTERM (graceful shutdown) before the app's shutdown hooks run
-    uvicorn.run("core.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                proxy_headers=True, log_config=None, timeout_graceful_shutdown=20)
+    json_logs = os.environ.get("GUANJIA_LOG_FORMAT", "json") == "json"
+    configure_logging(json_logs=json_logs)
+    server = settings.server.http_server
+    if server == "uvicorn":
+        import uvicorn
+
+        # uvicorn finishes in-flight requests on SIGTERM (graceful shutdown) before the app's shutdown hooks run
+        uvicorn.run("core.app:create_served_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", proxy_headers=False, log_config=None, timeout_graceful_shutdown=20)
+    elif server == "granian":
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        from core.observability import granian_logging
+
+        # granian (Rust HTTP, the app on asyncio) stops accepting on SIGTERM, finishes in-flight requests, then
+        # runs the app's shutdown hooks; a worker that has not stopped after 25 s is killed
+        Granian("core.app:create_served_app", address=host, port=port, interface=Interfaces.ASGI, workers=workers,
+                factory=True, log_dictconfig=granian_logging(json_logs), workers_kill_timeout=25,
+                respawn_failed_workers=True).serve()
+    else:
+        raise click.ClickException(f"GUANJIA_HTTP_SERVER must be granian or uvicorn, not {server!r}")
 
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (GUANJIA_HOST, default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (GUANJIA_PORT, default 8000).")
-@click.option("--workers", default=1, show_default=True, help="Web worker processes.")
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--workers", default=None, type=int, help="Web worker processes (GUANJIA_WEB_WORKERS, default 1).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API and the portal (with the in-process job worker when REDIS_URL is not set)."""
     from core.settings import get_settings
 
     s = get_settings().server
-    _serve(host or s.host, port or s.port, workers)
+    _serve(host or s.host, port or s.port, workers or s.web_workers)
 
 
 @main.command()

@@ -141,6 +141,9 @@ def _is_database_unavailable(exc: Exception) -> bool:
                 "InterfaceError", "ConnectionResetError", "TooManyConnectionsError", "AdminShutdownError",
                 "PostgresConnectionError", "OperationalError"}:
         return True
+    # a session the server ended while asyncpg was between two steps of a statement
+    if any(type(e).__name__ == "InternalClientError" and "another operation" in str(e) for e in chain):
+        return True
     # a database closed to new sessions (maintenance, failover): SQLSTATE 55000 at connect time
     return any(type(e).__name__ == "ObjectNotInPrerequisiteStateError" and "accepting connections" in str(e)
                for e in chain)

@@ -58,6 +58,19 @@ def configure_logging(level: int = logging.INFO, json_logs: bool = True) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in ("litestar", "uvicorn", "uvicorn.error", "uvicorn.access"):  # their own handlers: through ours instead
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+
+
+def granian_logging(json_logs: bool = True) -> dict[str, Any]:
+    """granian's own log lines (start, stop, workers) in the same format as the app's."""
+    formatter = {"()": "core.observability.JsonFormatter"} if json_logs else {
+        "()": "core.observability.PlainFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    return {"formatters": {"generic": formatter, "access": formatter},
+            "handlers": {"console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+                         "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}}}
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

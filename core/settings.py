@@ -57,6 +57,12 @@ class ServerSettings:
     session_hours: int = field(default_factory=lambda: int(_env("GUANJIA_SESSION_HOURS", "12")))
     base_url: str = field(default_factory=lambda: _env("GUANJIA_BASE_URL", "http://127.0.0.1:8000"))
     debug: bool = field(default_factory=lambda: _env("GUANJIA_DEBUG", "0") == "1")
+    http_server: str = field(default_factory=lambda: _env("GUANJIA_HTTP_SERVER", "granian"))
+    """`granian` (measured faster here, see docs/scaling.md) or `uvicorn`; both finish in-flight requests on SIGTERM."""
+    web_workers: int = field(default_factory=lambda: int(_env("GUANJIA_WEB_WORKERS", "1")))
+    """Web worker processes of one `guanjia serve` (one per core; several need REDIS_URL)."""
+    forwarded_allow_ips: str = field(default_factory=lambda: _env("GUANJIA_FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    """Proxies whose X-Forwarded-For / -Proto are believed (comma-separated addresses, or `*`)."""
 
 
 @dataclass(frozen=True)

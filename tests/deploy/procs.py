@@ -23,7 +23,7 @@ def free_port() -> int:
 def env(**extra: str) -> dict[str, str]:
     """The test process's environment (database, Redis, queue namespace) for a child process."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    e.update(GUANJIA_LOG_FORMAT="text", PYTHONUNBUFFERED="1", **extra)
+    e.update({"GUANJIA_LOG_FORMAT": "text", "PYTHONUNBUFFERED": "1", **extra})
     return e
 
 
