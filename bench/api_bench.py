@@ -9,7 +9,7 @@ Figures: create ticket (POST /api/v1/tickets, 16 connections), staff inbox (GET 
 &status=open&limit=25 over the bulk-loaded tickets: sequential p50 and 16-connection throughput), RSS of one web
 worker. Ceilings measured in the same run: a bare Litestar app (served by the same server) validating the same
 msgspec body, a raw asyncpg transaction inserting one ticket and one event, and the raw inbox SELECT.
-Load comes from `wrk` (Debian package) on 127.0.0.1 only; the whole run stops itself after about five minutes.
+Load comes from `wrk` (Debian package) on 127.0.0.1 only; the whole run stops itself after about six minutes.
 Results go to bench/results/api_bench-<time>.json and .md.
 """
 from __future__ import annotations
@@ -264,10 +264,12 @@ async def run(args, out: dict) -> dict:
     servers: list[Server] = []
     env = dict(os.environ, GUANJIA_LOG_FORMAT="json")
 
-    def serve(workers: int) -> Server:
+    def serve(workers: int, http_server: str = "granian") -> Server:
+        """`guanjia serve` as deployed: granian (the default) or uvicorn."""
         port = free_port()
         s = Server([str(VENV_BIN / "guanjia"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-                    str(workers)], port, env, logs / f"guanjia-w{workers}.log")
+                    str(workers)], port, dict(env, GUANJIA_HTTP_SERVER=http_server),
+                   logs / f"guanjia-{http_server}-w{workers}.log")
         servers.append(s)
         return s
 
@@ -315,8 +317,8 @@ async def run(args, out: dict) -> dict:
         event = dict(await conn.fetchrow("SELECT * FROM core_ticket_event WHERE ticket_id = $1 ORDER BY id LIMIT 1",
                                          first["id"]))
 
-        # keep about 170 s for the load runs so that the whole run ends within --timeout on a busy machine
-        load_budget = max(5.0, min(args.load_seconds, args.timeout - (time.perf_counter() - args.t0) - 170))
+        # keep about 200 s for the load runs so that the whole run ends within --timeout on a busy machine
+        load_budget = max(5.0, min(args.load_seconds, args.timeout - (time.perf_counter() - args.t0) - 200))
         print(f"bulk load: up to {args.tickets:,} tickets over {args.tenants:,} companies, {load_budget:.0f} s budget",
               flush=True)
         out["load"] = await bulk_load(conn, template, {"tenant_id": tenant_id, "project_id": project_id},
@@ -326,7 +328,7 @@ async def run(args, out: dict) -> dict:
         d = args.seconds
         results: dict[str, dict] = out.setdefault("results", {})
         inbox_url = f"{api}/tickets?project_id={project_id}&status=open&limit=25"
-        # the product, one worker: create ticket under load, then the inbox, then memory after warm-up
+        # the product (granian, its default server), one worker: create ticket under load, then the inbox, then memory after warm-up
         results["create_w1"] = await wrk(f"{api}/tickets", d, token=token, body=body, lua=lua)
         print(f"create ticket, 1 worker: {results['create_w1']}", flush=True)
         results["inbox_seq_w1"] = await sequential(inbox_url, token, 300)
@@ -351,30 +353,24 @@ async def run(args, out: dict) -> dict:
         out["memory"]["rss_mb_two_workers"] = [rss_mb(p) for p in server.worker_pids()]
         server.stop()
 
-        # the server choice: the product under granian (Rust HTTP, asyncio loop), one worker, same runs
-        granian = VENV_BIN / "granian"
-        if granian.exists():
-            port = free_port()
-            g = Server([str(granian), "--interface", "asgi", "--factory", "core.app:create_app", "--host", "127.0.0.1",
-                        "--port", str(port), "--workers", "1", "--log-level", "warning"], port, env, logs / "granian-w1.log")
-            servers.append(g)
-            await g.wait_ready("/healthz")
-            api_g = f"http://127.0.0.1:{port}/api/v1"
-            results["create_granian_w1"] = await wrk(f"{api_g}/tickets", d, token=token, body=body, lua=lua)
-            results["inbox_seq_granian_w1"] = await sequential(inbox_url.replace(api, api_g), token, 300)
-            results["inbox_granian_w1"] = await wrk(inbox_url.replace(api, api_g), d, token=token, lua=lua)
-            print(f"granian, 1 worker: create {results['create_granian_w1']}, inbox {results['inbox_seq_granian_w1']} "
-                  f"{results['inbox_granian_w1']}", flush=True)
-            g.stop()
-        else:
-            print("granian not installed (pip install granian): server comparison skipped", flush=True)
+        # the server choice: the product under uvicorn (`GUANJIA_HTTP_SERVER=uvicorn`), one and two workers, same runs
+        for w in (1, 2):
+            u = serve(w, "uvicorn")
+            await u.wait_ready("/healthz")
+            api_u = f"http://127.0.0.1:{u.port}/api/v1"
+            results[f"create_uvicorn_w{w}"] = await wrk(f"{api_u}/tickets", d, token=token, body=body, lua=lua)
+            results[f"inbox_seq_uvicorn_w{w}"] = await sequential(inbox_url.replace(api, api_u), token, 300)
+            results[f"inbox_uvicorn_w{w}"] = await wrk(inbox_url.replace(api, api_u), d, token=token, lua=lua)
+            print(f"uvicorn, {w} worker(s): create {results[f'create_uvicorn_w{w}']}, inbox "
+                  f"{results[f'inbox_seq_uvicorn_w{w}']} {results[f'inbox_uvicorn_w{w}']}", flush=True)
+            u.stop()
 
-        # ceiling: the bare Litestar app on the same server (uvicorn), one and two workers
+        # ceiling: the bare Litestar app on the product's server (granian), one and two workers
         for w in (1, 2):
             port = free_port()
-            bare = Server([str(VENV_BIN / "uvicorn"), "api_bench:bare_app", "--factory", "--app-dir", str(HERE),
-                           "--host", "127.0.0.1", "--port", str(port), "--workers", str(w), "--log-level", "warning"],
-                          port, env, logs / f"bare-w{w}.log")
+            bare = Server([str(VENV_BIN / "granian"), "--interface", "asgi", "--factory", "--working-dir", str(HERE),
+                           "--host", "127.0.0.1", "--port", str(port), "--workers", str(w), "--log-level", "warning",
+                           "api_bench:bare_app"], port, env, logs / f"bare-w{w}.log")
             servers.append(bare)
             await bare.wait_ready("/api/v1/tickets")
             results[f"bare_post_w{w}"] = await wrk(f"http://127.0.0.1:{port}/api/v1/tickets", d, body=body, lua=lua)
@@ -383,7 +379,8 @@ async def run(args, out: dict) -> dict:
 
         # ceilings: raw asyncpg, 16 concurrent connections
         results.update(await raw_ceilings(url, template, event, tenant_id, project_id, d))
-        print(f"raw asyncpg insert ticket + event: {results['raw_insert']}", flush=True)
+        print(f"raw asyncpg insert ticket + event: {results['raw_insert']}; pgbench: {results['pgbench_insert']}",
+              flush=True)
         print(f"raw inbox SELECT: sequential {results['raw_inbox_seq']}, 16 concurrent {results['raw_inbox']}",
               flush=True)
         out["rows_after"] = await conn.fetchval("SELECT count(*) FROM core_ticket")
@@ -431,6 +428,7 @@ async def raw_ceilings(url: str, template: dict, event: dict, tenant_id: int, pr
             await c.fetch(select, tenant_id, project_id, wanted)
 
     out = {"raw_insert": await closed_loop(seconds, insert)}
+    out["pgbench_insert"] = await pgbench_insert(url, template, event, seconds)
     for _ in range(20):
         await inbox()
     times = []
@@ -444,6 +442,57 @@ async def raw_ceilings(url: str, template: dict, event: dict, tenant_id: int, pr
         out["raw_inbox_plan"] = [r[0] for r in await c.fetch("EXPLAIN ANALYZE " + select, tenant_id, project_id, wanted)]
     await pool.close()
     return out
+
+
+def sql_literal(value) -> str:
+    """A value as an SQL literal for a pgbench script."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+        return str(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'::timestamptz"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def pgbench_insert(url: str, template: dict, event: dict, seconds: int) -> dict:
+    """The issue's ceiling: pgbench, 16 clients, each transaction inserting one ticket and one event (prepared)."""
+    import shutil
+
+    if shutil.which("pgbench") is None:
+        return {"skipped": "pgbench not installed (Debian: postgresql-client)"}
+    tcols = [c for c in template if c != "id"]
+    ecols = [c for c in event if c not in ("id", "ticket_id")]
+    script = Path(tempfile.mkstemp(suffix=".sql")[1])
+    script.write_text(
+        "BEGIN;\n"
+        f"INSERT INTO core_ticket ({', '.join(tcols)}) VALUES ({', '.join(sql_literal(template[c]) for c in tcols)}) "
+        "RETURNING id AS ticket_id \\gset\n"
+        f"INSERT INTO core_ticket_event (ticket_id, {', '.join(ecols)}) VALUES "
+        f"(:ticket_id, {', '.join(sql_literal(event[c]) for c in ecols)});\n"
+        "END;\n", encoding="utf-8")
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", "2", "-T", str(seconds), "-f", str(script),
+            url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        text = (await proc.communicate())[0].decode()
+    finally:
+        script.unlink(missing_ok=True)
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("tps = "):
+            found["tps"] = round(float(line.split()[2]), 1)
+        elif line.startswith("latency average = "):
+            found["latency_avg_ms"] = float(line.split()[3])
+        elif line.startswith("number of failed transactions"):
+            found["failed"] = int(line.split(":")[1].split()[0])
+    if "tps" not in found:
+        return {"error": text[-1500:]}
+    return found
 
 
 async def profile_create(env: dict, body: str, token: str, api: str, seconds: int) -> dict:
@@ -506,22 +555,25 @@ def table(out: dict) -> str:
     out["chosen_workers"] = 2 if best == "w2" else 1
     bare = r[f"bare_post_{best}"]
     lines = [
-        f"Workers: create ticket {r['create_w1']['rps']:.0f} req/s with 1 uvicorn worker, "
+        f"Workers: create ticket {r['create_w1']['rps']:.0f} req/s with 1 granian worker, "
         f"{r['create_w2']['rps']:.0f} with 2; inbox {r['inbox_w1']['rps']:.0f} vs {r['inbox_w2']['rps']:.0f} req/s "
         f"→ figures below use {out['chosen_workers']} worker(s) (2 only when they gain > 10 % on one figure and lose "
         f"no more than 10 % on the other: the load "
         f"generator, PostgreSQL and the workers share {out['machine']['cpus']} cores).",
-        *([f"Server: with 1 worker, uvicorn serves create ticket at {r['create_w1']['rps']:.0f} req/s (p99 "
-           f"{r['create_w1']['p99_ms']:.0f} ms) and the inbox at {r['inbox_w1']['rps']:.0f} req/s; granian at "
-           f"{r['create_granian_w1']['rps']:.0f} req/s (p99 {r['create_granian_w1']['p99_ms']:.0f} ms) and "
-           f"{r['inbox_granian_w1']['rps']:.0f} req/s."] if "create_granian_w1" in r else []),
+        *([f"Server: granian serves create ticket at {r['create_w1']['rps']:.0f} req/s (p99 {r['create_w1']['p99_ms']:.0f} ms) "
+           f"with 1 worker and {r['create_w2']['rps']:.0f} (p99 {r['create_w2']['p99_ms']:.0f} ms) with 2, the inbox at "
+           f"{r['inbox_w1']['rps']:.0f} and {r['inbox_w2']['rps']:.0f} req/s; uvicorn at {r['create_uvicorn_w1']['rps']:.0f} "
+           f"(p99 {r['create_uvicorn_w1']['p99_ms']:.0f} ms) and {r['create_uvicorn_w2']['rps']:.0f} "
+           f"(p99 {r['create_uvicorn_w2']['p99_ms']:.0f} ms), the inbox at {r['inbox_uvicorn_w1']['rps']:.0f} and "
+           f"{r['inbox_uvicorn_w2']['rps']:.0f} req/s."] if "create_uvicorn_w2" in r else []),
         "",
         "| figure | ours | ceiling (same run) | ratio | target |",
         "|---|---|---|---|---|",
         f"| create ticket, 16 conns, throughput | {r[f'create_{best}']['rps']:.0f} req/s | bare Litestar POST "
-        f"{bare['rps']:.0f} req/s; raw asyncpg ticket+event {r['raw_insert']['rps']:.0f} tx/s | "
-        f"{ratio(r[f'create_{best}']['rps'], bare['rps'])} / {ratio(r[f'create_{best}']['rps'], r['raw_insert']['rps'])} "
-        f"| ≥ {TARGETS['create_rps']:,} /s |",
+        f"{bare['rps']:.0f} req/s; raw asyncpg ticket+event {r['raw_insert']['rps']:.0f} tx/s; pgbench ticket+event "
+        f"{r['pgbench_insert'].get('tps', 0):.0f} tx/s | "
+        f"{ratio(r[f'create_{best}']['rps'], bare['rps'])} / {ratio(r[f'create_{best}']['rps'], r['raw_insert']['rps'])} / "
+        f"{ratio(r[f'create_{best}']['rps'], r['pgbench_insert'].get('tps', 0))} | ≥ {TARGETS['create_rps']:,} /s |",
         f"| create ticket, 16 conns, p50 | {r[f'create_{best}']['p50_ms']:.1f} ms | bare {bare['p50_ms']:.1f} ms; "
         f"raw {r['raw_insert']['p50_ms']:.1f} ms | {ratio(r[f'create_{best}']['p50_ms'], bare['p50_ms'])} | — |",
         f"| create ticket, 16 conns, p99 | {r[f'create_{best}']['p99_ms']:.1f} ms | bare {bare['p99_ms']:.1f} ms; "
@@ -554,7 +606,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000, help="target number of bulk-loaded tickets")
     parser.add_argument("--load-seconds", type=float, default=60, help="time budget of the bulk load")
     parser.add_argument("--profile", action="store_true", help="also cProfile one worker serving create-ticket")
-    parser.add_argument("--timeout", type=int, default=320, help="stop the whole run after this many seconds")
+    parser.add_argument("--timeout", type=int, default=360, help="stop the whole run after this many seconds")
     args = parser.parse_args()
     t0 = args.t0 = time.perf_counter()
     out: dict = {}

@@ -100,7 +100,9 @@ async def run(args) -> dict:
                                 key="bench:fanout:1", user_ids=users, channel="email")
         enqueued = time.perf_counter() - t0
         while True:
-            done = await Notification.count().where(Notification.id.is_in(ids) & (Notification.outcome != "pending"))
+            # "sending" is the worker's claim before the SMTP conversation: only the written outcome counts
+            done = await Notification.count().where(Notification.id.is_in(ids)
+                                                    & Notification.outcome.not_in(["pending", "sending"]))
             if done >= len(ids):
                 break
             await asyncio.sleep(0.05)

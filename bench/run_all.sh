@@ -17,7 +17,6 @@ PY="${PYTHON:-.venv/bin/python}"
 if [ ! -x "$PY" ]; then
   bash tests/run.sh --collect-only -q >/dev/null || { echo "could not install the virtualenv"; exit 1; }
 fi
-"$PY" -c "import granian" 2>/dev/null || "$PY" -m pip install -q granian >/dev/null 2>&1 || echo "could not install granian"
 if ! command -v wrk >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; } >/dev/null 2>&1 || echo "could not install wrk"
 fi
@@ -25,7 +24,7 @@ mkdir -p bench/results
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 wanted=("$@")
 if [ ${#wanted[@]} -eq 0 ]; then  # the known ones first, then any other benchmark script in bench/
-  wanted=(sla_sweep arrears_ladder api_bench)
+  wanted=(sla_sweep arrears_ladder api_bench app_cpu)
   for f in bench/*.py; do
     n="$(basename "$f" .py)"
     [[ " ${wanted[*]} " == *" $n "* ]] || wanted+=("$n")
@@ -47,6 +46,7 @@ for name in "${wanted[@]}"; do
     sla_sweep) run sla_sweep env DATABASE_URL="$PG/guanjia_bench" "$PY" bench/sla_sweep.py ;;
     arrears_ladder) run arrears_ladder env BENCH_ADMIN_URL="$PG/postgres" "$PY" bench/arrears_ladder.py ;;
     api_bench) run api_bench env DATABASE_URL="$PG/guanjia_bench_api" REDIS_URL="$REDIS" "$PY" bench/api_bench.py ;;
+    app_cpu) run app_cpu env DATABASE_URL="$PG/guanjia_bench_api" REDIS_URL="$REDIS" "$PY" bench/app_cpu.py ;;  # api_bench's database
     *) [ -f "bench/$name.py" ] && "$PY" -c "import asyncio, asyncpg, sys
 async def main(url, name):
     conn = await asyncpg.connect(url)
@@ -64,5 +64,5 @@ for name in "${wanted[@]}"; do
   echo
   echo "## $name: ${status[$name]}"
   log="bench/results/run_all-$stamp-$name.log"
-  [ -f "$log" ] && grep -E '^\||^RESULT|: [0-9.]+ s |^Workers:|^Tickets in|^Errors:|^sweep|^ceilings|^escalation' "$log"
+  [ -f "$log" ] && grep -E '^\||^RESULT|ms of this process|: [0-9.]+ s |^Workers:|^Tickets in|^Errors:|^sweep|^ceilings|^escalation' "$log"
 done
