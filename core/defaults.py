@@ -29,10 +29,13 @@ def register_ticket_kinds() -> list[TicketKind]:
     return list(KERNEL_KINDS)
 
 @hookimpl(trylast=True)
-async def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> int | None:
+async def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any],
+                              grid: dict[str, Any] | None = None) -> int | None:
     """The grid's responsible staff member when the ticket is in a grid, else the first receiver."""
     from core.tables import Grid
 
+    if grid is not None and grid["id"] == ticket.get("grid_id"):
+        return grid["responsible_id"] or ticket.get("first_receiver_id")
     if ticket.get("grid_id"):
         grid = await Grid.select(Grid.responsible_id).where(
             (Grid.tenant_id == tenant_id) & (Grid.id == ticket["grid_id"])).first()

@@ -167,14 +167,17 @@ def on_ownership_changed(
 # ---------------------------------------------------------------- resolve_* (one answer)
 
 @hookspec(firstresult=True)
-def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> int | None:
+def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any],
+                        grid: dict[str, Any] | None) -> int | None:
     """Who answers for a new ticket (负责人). Stops at first non-None result.
 
-    The kernel's default (called last) answers the first receiver.
+    The kernel's default (called last) answers the grid's responsible staff member, else the first receiver.
 
     :param tenant_id: the tenant.
     :param project: the ticket's project row.
     :param ticket: the ticket about to be stored (``unit_id``, ``building_id``, ``grid_id``, ``kind`` …).
+    :param grid: the ticket's grid (``id``, ``responsible_id``) when the kernel read it with the unit, in the
+        same statement as the project; None when it did not (no unit, or no grid). Use it rather than a query.
     :return: a user id, or None to let the next plugin answer.
     """
 

@@ -47,18 +47,22 @@ async def kinds_for(tenant_id: int, project_id: int | None) -> dict[str, TicketK
 _PROJECT_AND_UNIT = (
     "SELECT " + ", ".join(f'p."{c._meta.db_column_name}" AS "{c._meta.name}"' for c in Project._meta.columns)
     + ', u."id" AS "unit__id", u."project_id" AS "unit__project_id", u."building_id" AS "unit__building_id", '
-    'u."grid_id" AS "unit__grid_id" FROM "core_project" p LEFT JOIN "core_unit" u '
-    'ON u."tenant_id" = p."tenant_id" AND u."id" = {} WHERE p."tenant_id" = {} AND p."id" = {}')
+    'u."grid_id" AS "unit__grid_id", g."responsible_id" AS "unit__grid_responsible_id" '
+    'FROM "core_project" p LEFT JOIN "core_unit" u ON u."tenant_id" = p."tenant_id" AND u."id" = {} '
+    'LEFT JOIN "core_grid" g ON g."tenant_id" = u."tenant_id" AND g."id" = u."grid_id" '
+    'WHERE p."tenant_id" = {} AND p."id" = {}')
+_UNIT_KEYS = ("unit__id", "unit__project_id", "unit__building_id", "unit__grid_id", "unit__grid_responsible_id")
 
 
 async def _project_and_unit(principal: Principal, project_id: int, unit_id: int | None
                             ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The new ticket's project (visible to `principal`, else 422) and its unit if given: one statement."""
+    """The new ticket's project (visible to `principal`, else 422) and its unit if given, with the responsible
+    staff member of the unit's grid (`grid_responsible_id`): one statement."""
     rows = await query(_PROJECT_AND_UNIT, unit_id, principal.tenant_id, project_id)
     if not rows or not principal.sees_project(project_id):
         raise invalid("project_id", "no such project")
     project = rows[0]
-    unit = {k[6:]: project.pop(k) for k in ("unit__id", "unit__project_id", "unit__building_id", "unit__grid_id")}
+    unit = {k[6:]: project.pop(k) for k in _UNIT_KEYS}
     return project, unit if unit["id"] is not None else None
 
 
@@ -117,8 +121,11 @@ async def create_ticket(principal: Principal, data: dict[str, Any], *, now: date
             raise invalid(f"data.{field.name}", "is required for this kind of ticket")
     row.update(tenant_id=principal.tenant_id, status="received", first_receiver_id=principal.user_id,
                created_at=now, updated_at=now)
+    grid = ({"id": unit["grid_id"], "responsible_id": unit["grid_responsible_id"]}
+            if unit is not None and unit["grid_id"] is not None and row.get("grid_id") == unit["grid_id"] else None)
     row["responsible_id"] = await get_registry().first(
-        "resolve_responsible", tenant_id=principal.tenant_id, project_id=project["id"], project=project, ticket=row)
+        "resolve_responsible", tenant_id=principal.tenant_id, project_id=project["id"], project=project, ticket=row,
+        grid=grid)
     if row.get("executor_id") is not None:
         await _check_staff(principal.tenant_id, row["executor_id"], "executor_id")
     _check_promised(row.get("promised_at"))

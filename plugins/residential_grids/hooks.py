@@ -57,11 +57,12 @@ def register_template_dirs() -> list[str]:
 
 
 @hookimpl
-async def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> int | None:
+async def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any],
+                              grid: dict[str, Any] | None) -> int | None:
     """In a residential project: the grid's butler; public areas: the building's grid, else the team lead."""
     from plugins.residential_grids.services import responsible_for
 
-    return await responsible_for(tenant_id, project, ticket)
+    return await responsible_for(tenant_id, project, ticket, grid)
 
 
 @hookimpl

@@ -522,13 +522,19 @@ async def list_gold(principal: Principal, project_id: int) -> list[dict[str, Any
 
 # ---------------------------------------------------------------- routing
 
-async def responsible_for(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any]) -> int | None:
+async def responsible_for(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any],
+                          grid: dict[str, Any] | None = None) -> int | None:
     """Who answers for a new ticket of a residential project: the grid's butler; for a public area, the
-    grid holding that building; else the project's team lead. None outside residential projects."""
+    grid holding that building; else the project's team lead. None outside residential projects.
+
+    `grid` is the ticket's grid as the kernel read it (its `responsible_id` is the holder: `_assign` keeps
+    it so), which spares a query."""
     if project.get("kind") != "residential":
         return None
-    scope = TenantScope(tenant_id)
     grid_id = ticket.get("grid_id")
+    if grid is not None and grid["id"] == grid_id and grid["responsible_id"]:
+        return grid["responsible_id"]
+    scope = TenantScope(tenant_id)
     if grid_id is None and ticket.get("unit_id"):
         unit = await scope.get_or_none(tables.Unit, ticket["unit_id"], tables.Unit.grid_id)
         grid_id = unit["grid_id"] if unit else None

@@ -233,3 +233,26 @@ async def test_board_pdf_is_a_printable_a4_page_with_a_qr_code(world, client):
 async def test_portal_grid_page_renders(world, client):
     r = await client.get("/portal/residential-grids", headers=world.headers("supervisor"))
     assert r.status_code == 200 and "一号网格" in r.text and "auto-divide" in r.text
+
+
+async def test_a_new_ticket_goes_to_the_grid_holder_of_the_moment_read_with_its_unit_seed_000(world, monkeypatch):
+    """The kernel reads the unit's grid and its holder in the statement that reads the project; the butler
+    is the one assigned at that moment, with no query of the plugin's own."""
+    from core import admin, tickets
+    from plugins.residential_grids import services as svc
+
+    pm = await world.principal("project_manager")
+    second = await admin.create_user(f"{world.tenant['slug']}-b2", "第二管家", "password-123")
+    await admin.add_membership(world.tenant_id, second["id"], "butler", [world.project["id"]])
+    desk = await world.principal("front_desk")
+    base = {"project_id": world.project["id"], "channel": "hotline", "title": "t", "kind": "complaint",
+            "unit_id": world.units[0]["id"]}
+
+    async def no_query(*args, **kwargs):
+        raise AssertionError("the grid's holder came with the unit: no query needed")
+
+    monkeypatch.setattr(svc, "grid_holder_id", no_query)
+    await svc.assign(pm, world.grid["id"], world.staff["butler"], now=at("2026-09-01 09:00"))
+    assert (await tickets.create_ticket(desk, dict(base)))["responsible_id"] == world.staff["butler"]
+    await svc.assign(pm, world.grid["id"], second["id"], now=at("2026-09-02 09:00"))  # the handover
+    assert (await tickets.create_ticket(desk, dict(base)))["responsible_id"] == second["id"]
