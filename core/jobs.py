@@ -177,11 +177,11 @@ class _RedisBatcher:
     trip: while one pipeline is on its way, the messages enqueued meanwhile wait and go in the next one
     (group commit). Each caller returns when its own message is in Redis, or gets the error."""
 
-    def __init__(self, broker: Any, url: str) -> None:
-        import redis.asyncio as aioredis
+    def __init__(self, broker: Any, address: Any) -> None:
+        from core.resp import RespConnection
 
         self.broker = broker
-        self.client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self.connection = RespConnection(address, timeout=5, connect_timeout=2)
         self.script = broker.scripts["dispatch"].script
         self.sha: str | None = None
         self.pending: list[tuple[list[Any], asyncio.Future[None]]] = []
@@ -214,16 +214,17 @@ class _RedisBatcher:
             self.running = False
 
     async def _pipeline(self, batch: list[list[Any]]) -> list[Any]:
-        from redis.exceptions import NoScriptError
+        from core.resp import RespError
 
+        namespace = self.broker.namespace
         for attempt in (1, 2):
             if self.sha is None:
-                self.sha = await self.client.script_load(self.script)
-            async with self.client.pipeline(transaction=False) as pipe:
-                for args in batch:
-                    pipe.evalsha(self.sha, 1, self.broker.namespace, *args)
-                results = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                (sha,) = await self.connection.pipeline([("SCRIPT", "LOAD", self.script)])
+                if isinstance(sha, RespError):
+                    raise sha
+                self.sha = sha.decode()
+            results = await self.connection.pipeline([("EVALSHA", self.sha, 1, namespace, *args) for args in batch])
+            if attempt == 1 and any(isinstance(r, RespError) and r.code == "NOSCRIPT" for r in results):
                 self.sha = None  # Redis was restarted or flushed: load the script again and resend the batch
                 continue
             return results
@@ -237,13 +238,18 @@ def _redis_batcher(broker: dramatiq.Broker) -> _RedisBatcher | None:
     """The running loop's batcher for a Redis broker made by `make_broker` (None for any other broker)."""
     from dramatiq.brokers.redis import RedisBroker
 
+    from core.resp import parse_url
+
     url = getattr(broker, "redis_url", None)
     if not url or not isinstance(broker, RedisBroker) or not hasattr(broker, "_should_do_maintenance"):
         return None
     per_loop = _batchers.setdefault(asyncio.get_running_loop(), {})
     batcher = per_loop.get(id(broker))
     if batcher is None or batcher.broker is not broker:
-        batcher = per_loop[id(broker)] = _RedisBatcher(broker, url)
+        address = parse_url(url)
+        if address is None:  # a socket path or URL options: the broker's own client, in a thread
+            return None
+        batcher = per_loop[id(broker)] = _RedisBatcher(broker, address)
     return batcher
 
 
