@@ -80,14 +80,14 @@ class KernelPlugin(InitPlugin):
         from frontend.portal import PORTAL_HANDLERS, STATIC_DIR, template_config
         from frontend.report_pages import REPORT_HANDLERS
 
-        from core.observability import metrics, prometheus, request_id_middleware
+        from core.observability import metrics, observe_middleware
 
         app_config.route_handlers.extend([healthz, readyz, metrics, *KERNEL_CONTROLLERS, *ATTACHMENT_CONTROLLERS, *REPORT_CONTROLLERS, *SLA_CONTROLLERS, *OPS_CONTROLLERS, *PORTAL_HANDLERS, *REPORT_HANDLERS, *ONBOARDING_HANDLERS,
                                           *PERSONAL_DATA_CONTROLLERS, *PERSONAL_DATA_HANDLERS, *plugin_routers(),
                                           create_static_files_router(path="/static", directories=[STATIC_DIR],
                                                                      include_in_schema=False)])
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
-        app_config.middleware[:0] = [request_id_middleware, prometheus.middleware]
+        app_config.middleware.insert(0, observe_middleware)
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS))
         app_config.template_config = template_config()
         app_config.guards.append(csrf_guard)  # portal forms and cookie-authenticated API calls; bearer calls exempt

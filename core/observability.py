@@ -1,7 +1,7 @@
 """Request ids, structured JSON logs and Prometheus metrics (`/metrics`).
 
-Requests and latencies come from Litestar's Prometheus middleware; queue depth and failed jobs are
-read from the broker when `/metrics` is scraped, so they are right whichever process ran the jobs.
+Requests and latencies are counted by `observe_middleware` (one layer with the request id); queue depth and
+failed jobs are read from the broker when `/metrics` is scraped, so they are right whichever process ran them.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from litestar import Response, get
-from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -73,33 +72,85 @@ def granian_logging(json_logs: bool = True) -> dict[str, Any]:
                          "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}}}
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Take `X-Request-ID` from the client (or make one), log with it, and send it back."""
+_METRICS: dict[str, Any] = {}
+
+
+def _metrics() -> dict[str, Any]:
+    """The HTTP metrics, registered once per process (Litestar's Prometheus plugin's names and labels)."""
+    if not _METRICS:
+        from prometheus_client import Counter, Gauge, Histogram
+
+        labels = ("method", "path", "status_code", "app_name")
+        _METRICS.update(
+            requests=Counter("guanjia_requests_total", "Total requests", labels),
+            errors=Counter("guanjia_requests_error_total", "Total errors in requests", labels),
+            duration=Histogram("guanjia_request_duration_seconds", "Request duration, in seconds", labels),
+            in_progress=Gauge("guanjia_requests_in_progress", "Total requests currently in progress", labels,
+                              multiprocess_mode="livesum"),
+            children={})
+    return _METRICS
+
+
+def _child(kind: str, method: str, path: str, status: int) -> Any:
+    """A metric's child for these labels; kept, so a request costs two dictionary look-ups, not `labels()`."""
+    m = _metrics()
+    key = (kind, method, path, status)
+    child = m["children"].get(key)
+    if child is None:
+        child = m["children"][key] = m[kind].labels(method, path, status, "guanjia")
+    return child
+
+
+def _excluded(path: str) -> bool:
+    return path.startswith(("/metrics", "/static"))
+
+
+def observe_middleware(app: ASGIApp) -> ASGIApp:
+    """Request id and HTTP metrics in one layer: take `X-Request-ID` from the client (or make one), log with
+    it and send it back; count the request, its status and its duration by route (its path template)."""
+    _metrics()
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = incoming if incoming and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        rid = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                rid = value.decode("latin-1")[:64]
+                break
+        if not (rid and rid.replace("-", "").isalnum()):
+            rid = uuid.uuid4().hex
+        header = (b"x-request-id", rid.encode())
         token = request_id.set(rid)
+        method, path = scope["method"], scope.get("path_template") or scope["path"]
+        counted = not _excluded(path)
+        started = time.perf_counter()
+        status, duration = 500, 0.0
 
-        async def send_with_id(message: Message) -> None:
+        async def send_observed(message: Message) -> None:
+            nonlocal status, duration
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                duration = time.perf_counter() - started
             await send(message)
 
+        if counted:
+            _child("in_progress", method, path, 200).inc()
         try:
-            await app(scope, receive, send_with_id)
+            await app(scope, receive, send_observed)
         finally:
             request_id.reset(token)
+            if counted:
+                _child("in_progress", method, path, 200).dec()
+                _child("requests", method, path, status).inc()
+                _child("duration", method, path, status).observe(duration or time.perf_counter() - started)
+                if status >= 500:
+                    _child("errors", method, path, status).inc()
 
     return middleware
-
-
-prometheus = PrometheusConfig(app_name="guanjia", prefix="guanjia", group_path=True,
-                              exclude=["^/metrics", "^/static"])
 
 
 def _job_gauges() -> str:

@@ -10,8 +10,14 @@ async def test_metrics_expose_requests_latency_queue_depth_and_failed_jobs(clien
     r = await client.get("/metrics")
     assert r.status_code == 200
     text = r.text
-    assert "guanjia_requests_total" in text
-    assert "guanjia_request_duration_seconds_bucket" in text
+    assert 'guanjia_requests_total{app_name="guanjia",method="GET",path="/api/v1/tickets",status_code="200"} 1.0' in text
+    assert any(line.startswith("guanjia_request_duration_seconds_bucket{") and 'path="/api/v1/tickets"' in line
+               for line in text.splitlines())
+    await client.get("/api/v1/tickets/999999999", headers=world.headers())  # counted by its route, not its path
+    text = (await client.get("/metrics")).text
+    assert 'path="/api/v1/tickets/{ticket_id}",status_code="404"' in text and "/tickets/999999999" not in text
+    assert 'guanjia_requests_in_progress{app_name="guanjia",method="GET",path="/api/v1/tickets",status_code="200"} 0.0' in text
+    assert 'path="/metrics"' not in text
     assert "guanjia_queue_depth" in text and "guanjia_jobs_failed" in text
 
 
