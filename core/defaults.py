@@ -30,7 +30,7 @@ def register_ticket_kinds() -> list[TicketKind]:
 
 @hookimpl(trylast=True)
 async def resolve_responsible(tenant_id: int, project: dict[str, Any], ticket: dict[str, Any],
-                              grid: dict[str, Any] | None = None) -> int | None:
+                              grid: dict[str, Any] | None) -> int | None:
     """The grid's responsible staff member when the ticket is in a grid, else the first receiver."""
     from core.tables import Grid
 

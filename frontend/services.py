@@ -170,7 +170,7 @@ async def responsible_preview(principal: Principal, *, project_id: int | None, k
         if unit is not None and unit["project_id"] == project_id:
             row.update(unit_id=unit_id, building_id=unit["building_id"], grid_id=unit["grid_id"])
     user_id = await get_registry().first("resolve_responsible", tenant_id=principal.tenant_id, project_id=project_id,
-                                         project=project, ticket=row)
+                                         project=project, ticket=row, grid=None)
     grid = ""
     if row["grid_id"]:
         g = await principal.scope.get_or_none(Grid, row["grid_id"])
