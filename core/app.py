@@ -60,7 +60,9 @@ def plugin_routers() -> list[Router]:
     handlers: dict[str, list[Any]] = {}
     for plugin_name, handler in get_registry().collect("register_routes"):
         handlers.setdefault(plugin_name, []).append(handler)
-    return [Router(path="/", route_handlers=items, guards=[plugin_guard(name)], opt={"plugin": name})
+    from frontend.csrf import csrf_guard
+
+    return [Router(path="/", route_handlers=items, guards=[plugin_guard(name), csrf_guard], opt={"plugin": name})
             for name, items in handlers.items()]
 
 
@@ -75,7 +77,6 @@ class KernelPlugin(InitPlugin):
         from core.api.sla_controllers import SLA_CONTROLLERS
         from core.api.personal_data_controllers import PERSONAL_DATA_CONTROLLERS
         from frontend.personal_data import PERSONAL_DATA_HANDLERS
-        from frontend.csrf import csrf_guard
         from core.onboarding.portal import ONBOARDING_HANDLERS
         from frontend.portal import PORTAL_HANDLERS, STATIC_DIR, template_config
         from frontend.report_pages import REPORT_HANDLERS
@@ -90,7 +91,6 @@ class KernelPlugin(InitPlugin):
         app_config.middleware.insert(0, observe_middleware)
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS))
         app_config.template_config = template_config()
-        app_config.guards.append(csrf_guard)  # portal forms and cookie-authenticated API calls; bearer calls exempt
         app_config.on_startup.append(db.start_pool)
         app_config.on_shutdown.append(db.close_pool)
         return app_config

@@ -230,17 +230,32 @@ def token_from(connection: ASGIConnection) -> str | None:
     return connection.cookies.get(SESSION_COOKIE)
 
 
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
-    """Resolves the bearer token or session cookie to a `Principal`; public paths are excluded."""
+    """Resolves the bearer token or session cookie to a `Principal`; public paths are excluded.
+
+    An unsafe API call authenticated by the session cookie (the portal's htmx calls) must carry the page's
+    CSRF token in `X-CSRF-Token`; portal routes check it (header or form field) in `frontend.csrf.csrf_guard`."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        raw = token_from(connection)
+        scope = connection.scope
+        header = connection.headers.get("authorization", "")
+        by_cookie = not header.lower().startswith("bearer ")
+        raw = connection.cookies.get(SESSION_COOKIE) if by_cookie else header[7:].strip()
         principal = await principal_for_token(raw) if raw else None
         if principal is None:
-            if connection.scope["path"].startswith("/portal"):
+            if scope["path"].startswith("/portal"):
                 from litestar.exceptions import NotAuthorizedException
                 raise NotAuthorizedException("Please log in.")
             raise Problem(401, "Not authenticated", "Log in first: send 'Authorization: Bearer <token>'.")
+        if by_cookie and scope["method"] in _UNSAFE and scope["path"].startswith("/api"):
+            from frontend import csrf
+
+            if not csrf.valid(connection.cookies.get(csrf.COOKIE), connection.headers.get(csrf.HEADER)):
+                raise Problem(403, "Forbidden", "The page has expired (CSRF check failed); reload it and try again.",
+                              field=csrf.FIELD)
         return AuthenticationResult(user=principal, auth=raw)
 
 

@@ -111,6 +111,36 @@ async def test_htmx_header_token_is_accepted_and_bearer_api_is_exempt(client, wo
     assert api.status_code == 201, api.text
 
 
+async def test_an_api_call_made_with_the_session_cookie_needs_the_csrf_header(client, world):
+    """The portal's htmx calls reach the API with the session cookie: an unsafe one without the page's token
+    (a forged cross-site request) is refused and writes nothing; with the header it goes through."""
+    token = await portal_login(client, world)
+    body = {"project_id": world.project["id"], "kind": "inquiry", "channel": "hotline", "title": "网页问询"}
+    before = await TenantScope(world.tenant_id).count(Ticket)
+    for headers in ({}, {"X-CSRF-Token": "forged.0000"}):
+        refused = await client.post("/api/v1/tickets", json=body, headers=headers)
+        assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "_csrf", refused.text
+    assert await TenantScope(world.tenant_id).count(Ticket) == before
+    assert (await client.get("/api/v1/tickets", params={"project_id": world.project["id"]})).status_code == 200
+    accepted = await client.post("/api/v1/tickets", json=body, headers={"X-CSRF-Token": token})
+    assert accepted.status_code == 201, accepted.text
+
+
+def test_every_unsafe_portal_route_is_guarded_against_csrf():
+    from frontend.csrf import csrf_guard
+
+    from core.app import create_app
+
+    unguarded = []
+    for route in create_app(embedded_worker=False).routes:
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(getattr(handler, "http_methods", ())) - {"GET", "HEAD", "OPTIONS"}
+            if methods and route.path.startswith("/portal") and not handler.opt.get("exclude_from_auth") \
+                    and csrf_guard not in handler.resolve_guards():
+                unguarded.append(f"{sorted(methods)} {route.path}")
+    assert not unguarded, unguarded
+
+
 # ---------------------------------------------------------------- the desk
 
 async def test_desk_finds_the_customer_by_unit_or_phone(client, world):
