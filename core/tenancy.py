@@ -37,7 +37,7 @@ class _Shape:
         pk = table._meta.primary_key
         self.pk = pk._meta.name
         self.select_all = _select_list(table, columns)
-        self.insert_columns = [(c._meta.name, c, getattr(c, "default", ...), c._meta.null, isinstance(c, (JSON, JSONB)))
+        self.insert_columns = [(c._meta.name, c, _default_of(c), c._meta.null, isinstance(c, (JSON, JSONB)))
                                for c in columns if c is not pk]
         self.json_names = frozenset(c._meta.name for c in columns if isinstance(c, (JSON, JSONB)))
         name = _quote(table._meta.tablename)
@@ -224,23 +224,49 @@ class TenantScope:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), datetime, date, Decimal})
+_NO_DEFAULT, _STATIC, _CALL = 0, 1, 2
+
+
+def _default_of(column: Column) -> tuple[int, Any]:
+    """How a column left out of an insert gets its value: none (NULL), a constant worked out once, or a call
+    per row (callables, `Default` objects, and mutable values, which each row gets a fresh copy of)."""
+    default = getattr(column, "default", ...)
+    if default is ... or default is None:
+        return _NO_DEFAULT, None
+    value = default.value if isinstance(default, Enum) else default
+    if callable(value) or isinstance(value, Default) or type(value) not in _PLAIN:
+        return _CALL, default
+    return _STATIC, value
+
+
+def _call_default(default: Any) -> Any:
+    value = default.value if isinstance(default, Enum) else default
+    if callable(value):
+        value = value()
+    if isinstance(value, Default):
+        value = value.python()
+    if isinstance(value, (dict, list)):
+        import copy
+
+        value = copy.deepcopy(value)
+    return value
 
 
 def _insert_values(shape: _Shape, values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     """The stored row (given values, else the columns' defaults) and the statement's arguments."""
     stored: dict[str, Any] = {}
     args: list[Any] = []
-    for name, column, default, nullable, is_json in shape.insert_columns:
+    for name, column, (how, default), nullable, is_json in shape.insert_columns:
         if name in values:
             value = values[name]
-        elif default is ...:
+        elif how == _STATIC:
+            stored[name] = default
+            args.append(default)
+            continue
+        elif how == _NO_DEFAULT:
             value = None
         else:
-            value = default.value if isinstance(default, Enum) else default
-            if callable(value):
-                value = value()
-            if isinstance(value, Default):
-                value = value.python()
+            value = _call_default(default)
         if value is None and not nullable:
             raise ValueError(f"{name} wasn't provided")
         stored[name] = value
