@@ -172,6 +172,8 @@ async def principal_for_token(raw: str) -> Principal | None:
     hit = _cache.get(raw)
     if hit and hit[0] > now:
         return hit[1]
+    if hit and hit[1] is not None:  # expired: the others keep it while this request reads it again (no stampede)
+        _cache[raw] = (now + _CACHE_SECONDS, hit[1])
     principal = await _load_principal(raw)
     if len(_cache) > 10000:
         _cache.clear()

@@ -179,6 +179,8 @@ class PluginRegistry:
         hit = self._enabled_cache.get(tenant_id)
         if hit and hit[0] > now:
             return hit[1]
+        if hit:  # expired: the others keep the old states while this call reads them (no stampede)
+            self._enabled_cache[tenant_id] = (now + self.cache_seconds, hit[1])
         rows = await PluginState.select().where(PluginState.tenant_id == tenant_id)
         self._enabled_cache[tenant_id] = (now + self.cache_seconds, rows)
         return rows

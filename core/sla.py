@@ -207,6 +207,8 @@ async def tenant_settings_of(tenant_id: int) -> dict[str, Any]:
     hit = _settings_cache.get(tenant_id)
     if hit and hit[0] > now:
         return hit[1]
+    if hit:  # expired: the others keep the old value while this request reads the new one (no stampede)
+        _settings_cache[tenant_id] = (now + 5.0, hit[1])
     row = await Tenant.select(Tenant.settings).where(Tenant.id == tenant_id).first()
     settings = (json_value(row["settings"]) if row else None) or {}
     _settings_cache[tenant_id] = (now + 5.0, settings)

@@ -294,3 +294,24 @@ def test_override_values_are_validated():
         with pytest.raises(Exception) as caught:
             sla.validate_overrides({"suggestion": {"resolution": bad}})
         assert caught.value.status == 422 and caught.value.errors[0]["field"] == "suggestion.resolution"
+
+
+async def test_expired_tenant_settings_are_read_by_one_request_while_the_others_keep_the_old(world, monkeypatch):
+    """No stampede when a cached value expires under load: one request reads, the others answer at once."""
+    import asyncio
+
+    from core import sla
+    from core.tables import Tenant
+
+    reads = []
+    original = Tenant.select
+
+    def counting(*args, **kwargs):
+        reads.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Tenant, "select", counting)
+    sla._settings_cache[world.tenant_id] = (0.0, {"old": True})  # expired long ago
+    answers = await asyncio.gather(*(sla.tenant_settings_of(world.tenant_id) for _ in range(10)))
+    assert len(reads) == 1
+    assert answers.count({"old": True}) == 9 and answers[0] != {"old": True}
