@@ -29,6 +29,25 @@ def present_customer(principal: Principal, row: dict[str, Any]) -> dict[str, Any
     return out
 
 
+async def refuse_if_referenced(principal: Principal, table: Any, row_id: int, what: str,
+                               handled: tuple[tuple[str, str], ...] = ()) -> None:
+    """409 while rows of any table, the kernel's or a plugin's, still point at this row: their foreign keys
+    cascade, so deleting it would delete them too (bills, leases, tickets …). `handled` names the
+    (table, column) pairs the caller deals with itself."""
+    for column in table._meta.foreign_key_references:
+        holder = column._meta.table
+        if (holder._meta.tablename, column._meta.name) in handled:
+            continue
+        if "tenant_id" in {c._meta.name for c in holder._meta.columns}:
+            found = await principal.scope.exists(holder).where(column == row_id)
+        else:
+            found = await holder.exists().where(column == row_id)
+        if found:
+            raise conflict(f"This {what} is still referred to by {holder._meta.tablename.replace('_', ' ')}; "
+                           "it is kept (deleting it would delete those records too).",
+                           referenced_by=holder._meta.tablename)
+
+
 async def visible_project(principal: Principal, project_id: int) -> dict[str, Any]:
     project = await principal.scope.get(Project, project_id, what="project")
     if not principal.sees_project(project_id):
@@ -74,6 +93,8 @@ async def delete_project(principal: Principal, project_id: int) -> None:
     if await principal.scope.exists(Building).where(Building.project_id == project_id) or \
             await principal.scope.exists(Ticket).where(Ticket.project_id == project_id):
         raise conflict("The project still has buildings or tickets; remove them first.")
+    await refuse_if_referenced(principal, Project, project_id, "project",
+                               handled=(("core_plugin_state", "project_id"),))
     await principal.scope.delete(Project).where(Project.id == project_id)
 
 
@@ -105,6 +126,7 @@ async def delete_building(principal: Principal, building_id: int) -> None:
     principal.require("place.write")
     if await principal.scope.exists(Unit).where(Unit.building_id == building_id):
         raise conflict("The building still has units; remove them first.")
+    await refuse_if_referenced(principal, Building, building_id, "building")
     await principal.scope.delete(Building).where(Building.id == building_id)
 
 
@@ -151,6 +173,7 @@ async def delete_unit(principal: Principal, unit_id: int) -> None:
     if await principal.scope.exists(Ticket).where(Ticket.unit_id == unit_id) or \
             await principal.scope.exists(Occupancy).where(Occupancy.unit_id == unit_id):
         raise conflict("The unit has tickets or customers; it cannot be deleted.")
+    await refuse_if_referenced(principal, Unit, unit_id, "unit")
     await principal.scope.delete(Unit).where(Unit.id == unit_id)
 
 
@@ -215,6 +238,8 @@ async def update_grid(principal: Principal, grid_id: int, data: dict[str, Any]) 
 async def delete_grid(principal: Principal, grid_id: int) -> None:
     await get_grid(principal, grid_id)
     principal.require("grid.write")
+    await refuse_if_referenced(principal, Grid, grid_id, "grid",
+                               handled=(("core_unit", "grid_id"), ("core_ticket", "grid_id")))
     async with transaction():
         await principal.scope.update(Unit, {Unit.grid_id: None}).where(Unit.grid_id == grid_id)
         await principal.scope.update(Ticket, {Ticket.grid_id: None}).where(Ticket.grid_id == grid_id)
