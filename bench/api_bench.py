@@ -127,6 +127,40 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_snapshot() -> dict:
+    """CPU time used so far: the machine's (busy, from /proc/stat) and each process's (utime + stime), in ticks."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    procs: dict[int, tuple[str, int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                head, _, tail = Path(f"/proc/{d}/stat").read_text().rpartition(")")
+                f = tail.split()
+                procs[int(d)] = (head.split("(", 1)[1], int(f[11]) + int(f[12]))
+            except (OSError, IndexError, ValueError):
+                pass
+    return {"busy": fields[0] + fields[1] + fields[2] + fields[5] + fields[6], "idle": fields[3] + fields[4],
+            "procs": procs}
+
+
+def cpu_per_request(before: dict, after: dict, requests: int, web_pids: list[int]) -> dict:
+    """Milliseconds of CPU per request: the whole machine, and split into the web workers, PostgreSQL, Redis
+    and the rest (the load generator, the kernel's threads; processes that ended during the run are not seen)."""
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    groups = {"web_workers": 0, "postgresql": 0, "redis": 0, "other": 0}
+    for pid, (name, ticks) in after["procs"].items():
+        used = ticks - before["procs"].get(pid, (name, 0))[1]
+        group = ("web_workers" if pid in web_pids else "postgresql" if name.startswith("postgres")
+                 else "redis" if name.startswith("redis") else "other")
+        groups[group] += used
+    n = max(requests, 1)
+    out = {"machine_ms": round((after["busy"] - before["busy"]) * tick_ms / n, 3)}
+    out.update({f"{k}_ms": round(v * tick_ms / n, 3) for k, v in groups.items()})
+    total = (after["busy"] - before["busy"]) + (after["idle"] - before["idle"])
+    out["idle_pct"] = round(100 * (after["idle"] - before["idle"]) / max(total, 1), 1)
+    return out
+
+
 async def wrk(url: str, seconds: int, *, token: str = "", body: str = "", lua: Path) -> dict:
     env = dict(os.environ, WRK_METHOD="POST" if body else "GET", WRK_BODY=body, WRK_TOKEN=token)
     proc = await asyncio.create_subprocess_exec(
@@ -345,8 +379,11 @@ async def run(args, out: dict) -> dict:
         server = serve(2)
         await server.wait_ready("/healthz")
         api2 = f"http://127.0.0.1:{server.port}/api/v1"
+        before = cpu_snapshot()
         results["create_w2"] = await wrk(f"{api2}/tickets", d, token=token, body=body, lua=lua)
-        print(f"create ticket, 2 workers: {results['create_w2']}", flush=True)
+        out["create_cpu_w2"] = cpu_per_request(before, cpu_snapshot(), results["create_w2"]["requests"],
+                                               server.worker_pids())
+        print(f"create ticket, 2 workers: {results['create_w2']}; CPU per request: {out['create_cpu_w2']}", flush=True)
         results["inbox_seq_w2"] = await sequential(inbox_url.replace(api, api2), token, 300)
         results["inbox_w2"] = await wrk(inbox_url.replace(api, api2), d, token=token, lua=lua)
         print(f"inbox, 2 workers: {results['inbox_seq_w2']} {results['inbox_w2']}", flush=True)
@@ -428,7 +465,11 @@ async def raw_ceilings(url: str, template: dict, event: dict, tenant_id: int, pr
             await c.fetch(select, tenant_id, project_id, wanted)
 
     out = {"raw_insert": await closed_loop(seconds, insert)}
+    before = cpu_snapshot()
     out["pgbench_insert"] = await pgbench_insert(url, template, event, seconds)
+    if "tps" in out["pgbench_insert"]:
+        done = round(out["pgbench_insert"]["tps"] * seconds)
+        out["pgbench_insert"]["cpu"] = cpu_per_request(before, cpu_snapshot(), done, [])
     for _ in range(20):
         await inbox()
     times = []
@@ -548,6 +589,22 @@ def ratio(ours: float, ceiling: float) -> str:
     return f"{ours / ceiling:.2f}" if ceiling else "—"
 
 
+def cpu_lines(out: dict) -> list[str]:
+    """Where a created ticket's CPU goes (2 workers), beside pgbench's transaction: what bounds the throughput."""
+    c, pg = out.get("create_cpu_w2"), out["results"].get("pgbench_insert", {}).get("cpu")
+    if not c:
+        return []
+    cores = out["machine"]["cpus"]
+    line = (f"CPU per created ticket (2 workers): {c['machine_ms']:.2f} ms of the machine's — web workers "
+            f"{c['web_workers_ms']:.2f}, PostgreSQL {c['postgresql_ms']:.2f}, Redis {c['redis_ms']:.2f}, other "
+            f"{c['other_ms']:.2f} ms ({c['idle_pct']:.0f} % idle), so at most {cores * 1000 / c['machine_ms']:,.0f} "
+            f"tickets/s on {cores} cores")
+    if pg:
+        line += (f"; a pgbench transaction (ticket + event) takes {pg['machine_ms']:.2f} ms of the machine's, "
+                 f"{pg['postgresql_ms']:.2f} of them PostgreSQL's")
+    return ["", line + "."]
+
+
 def table(out: dict) -> str:
     r = out["results"]
     gain = {f: r[f"{f}_w2"]["rps"] / max(r[f"{f}_w1"]["rps"], 0.1) for f in ("create", "inbox")}
@@ -589,6 +646,7 @@ def table(out: dict) -> str:
         f"{', '.join(map(str, out['memory']['rss_mb_two_workers']))} MB) | — | — "
         f"| ≤ {TARGETS['rss_mb']} MB |",
         "",
+        *cpu_lines(out),
         f"Tickets in the table: {out['load']['tickets_copied']:,} bulk-copied over {out['load']['tenants']:,} companies "
         f"in {out['load']['copy_s']} s (+ {out['load']['index_build_s']} s index build); "
         f"{out['load']['demo_project_tickets']:,} in the benchmarked project; {out['rows_after']:,} at the end.",
