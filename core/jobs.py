@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import threading
 import weakref
 from datetime import datetime, timezone
@@ -256,11 +257,9 @@ def _redis_batcher(broker: dramatiq.Broker) -> _RedisBatcher | None:
 async def _redis_enqueue(broker: Any, batcher: _RedisBatcher, message: dramatiq.Message) -> None:
     """What `RedisBroker.enqueue` does, awaited on the event loop instead of blocking a thread: the same
     script, keys and arguments, and the same middleware calls around it."""
-    from uuid import uuid4
-
     from dramatiq.common import current_millis
 
-    message = message.copy(options={"redis_message_id": str(uuid4())})
+    message = message.copy(options={"redis_message_id": os.urandom(16).hex()})
     broker.emit_before("enqueue", message, None)
     unpack = type(broker)._max_unpack_size_val or await asyncio.get_running_loop().run_in_executor(
         None, broker._max_unpack_size)

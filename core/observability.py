@@ -8,9 +8,9 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from litestar import Response, get
@@ -120,7 +120,7 @@ def observe_middleware(app: ASGIApp) -> ASGIApp:
                 rid = value.decode("latin-1")[:64]
                 break
         if not (rid and rid.replace("-", "").isalnum()):
-            rid = uuid.uuid4().hex
+            rid = os.urandom(16).hex()
         header = (b"x-request-id", rid.encode())
         token = request_id.set(rid)
         method, path = scope["method"], scope.get("path_template") or scope["path"]

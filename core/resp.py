@@ -101,8 +101,13 @@ class RespConnection:
             try:
                 if self._writer is None:
                     await self._connect()
-                async with asyncio.timeout(self.timeout):
+                assert self._writer is not None
+                # past the timeout the connection is dropped, which ends the wait with a ConnectionError
+                timer = asyncio.get_running_loop().call_later(self.timeout, self._writer.transport.abort)
+                try:
                     return await self._exchange(commands)
+                finally:
+                    timer.cancel()
             except BaseException:
                 self.close()
                 raise

@@ -88,3 +88,23 @@ async def test_enqueued_jobs_land_in_the_queue_also_after_redis_forgets_the_scri
         await client.aclose()
         batcher.connection.close()
         broker.close()
+
+
+async def test_a_server_that_never_answers_fails_the_pipeline_after_the_timeout():
+    """A stuck Redis must not hold requests: past the timeout the connection is dropped and the caller gets an
+    error (the job then goes to the outbox)."""
+    async def silent(reader, writer):
+        await reader.read(1 << 16)
+        await asyncio.sleep(5)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    conn = RespConnection(Address("127.0.0.1", port, 0, None, None, False), timeout=0.2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        with pytest.raises((ConnectionError, OSError)):
+            await conn.pipeline([("PING",)])
+        assert loop.time() - started < 2 and conn._writer is None
+    finally:
+        server.close()
