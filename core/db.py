@@ -7,7 +7,6 @@ in-process worker and tests can share one engine object without handing a pool a
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import weakref
 from contextlib import asynccontextmanager
@@ -80,30 +79,6 @@ async def transaction() -> AsyncIterator[Any]:
             yield txn
 
 
-_held: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar("guanjia_held_connection", default=None)
-
-
-@asynccontextmanager
-async def one_connection() -> AsyncIterator[None]:
-    """`query` statements inside run on one pooled connection, taken once: no acquire and release per
-    statement. Not a transaction: each statement commits on its own. Only the task that entered uses it
-    (tasks it starts take their own connections); inside a transaction, the transaction's connection wins."""
-    db = engine()
-    pool = db.pool if isinstance(db, PostgresEngine) else None
-    if pool is None or db.current_transaction.get() is not None or _held.get() is not None:
-        yield
-        return
-    async with pool.acquire() as conn:
-        token = _held.set((conn, asyncio.current_task()))
-        try:
-            yield
-        except InternalClientError:
-            conn.terminate()  # the server ended the session under it: never reuse it
-            raise
-        finally:
-            _held.reset(token)
-
-
 async def _no_reset(conn: Any) -> None:
     """Connections come back clean (no advisory locks, LISTEN or session SET are used): skip asyncpg's reset round trip."""
 
@@ -164,11 +139,8 @@ async def query(template: str, *args: Any) -> list[dict[str, Any]]:
         return await db.run_querystring(QueryString(template, *args))
     sql = _postgres_sql(template, len(args))
     txn = db.current_transaction.get()
-    held = _held.get()
     if txn is not None:
         rows = await txn.connection.fetch(sql, *args)
-    elif held is not None and held[1] is asyncio.current_task():
-        rows = await held[0].fetch(sql, *args)
     elif (pool := db.pool) is not None:
         async with pool.acquire() as conn:
             try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from core import workflow
 from core.contracts import SlaPolicy, TicketKind
-from core.db import json_value, one_connection, query, transaction
+from core.db import json_value, query, transaction
 from core.errors import Problem, invalid
 from core.plugins import get_registry
 from core.sla import add_deadline, calendar_for, next_due, resolution_due, with_overrides
@@ -81,18 +81,6 @@ def _check_promised(promised_at: datetime | None) -> None:
 async def create_ticket(principal: Principal, data: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
     """Create a ticket received by `principal`. `data` holds the validated fields of `TicketCreate`."""
     principal.require("ticket.create")
-    async with one_connection():  # the reads and the insert on one pooled connection
-        ticket, project = await _store_new_ticket(principal, data, now)
-    await get_registry().call("on_ticket_created", tenant_id=principal.tenant_id, project_id=project["id"], ticket=ticket)
-    from core import signals
-
-    await signals.ticket_created(principal.tenant_id, ticket, project)
-    return ticket
-
-
-async def _store_new_ticket(principal: Principal, data: dict[str, Any], now: datetime | None
-                            ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check a new ticket's fields, route it, set its clocks and store it with its "created" event."""
     scope = principal.scope
     now = now or data.pop("received_at", None) or utcnow()
     data.pop("received_at", None)
@@ -161,7 +149,11 @@ async def _store_new_ticket(principal: Principal, data: dict[str, Any], now: dat
             await scope.insert(TicketEvent, ticket_id=ticket["id"], at=now, actor_id=principal.user_id,
                                kind="major_reported", reason="重大投诉/群诉: reported at once to the project manager and the company CS department",
                                data={})
-    return ticket, project
+    await get_registry().call("on_ticket_created", tenant_id=principal.tenant_id, project_id=project["id"], ticket=ticket)
+    from core import signals
+
+    await signals.ticket_created(principal.tenant_id, ticket, project)
+    return ticket
 
 
 async def _check_staff(tenant_id: int, user_id: int, field: str) -> None:

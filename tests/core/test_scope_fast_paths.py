@@ -107,22 +107,3 @@ async def test_inbox_statement_keeps_the_butler_to_grid_and_own_tickets():
     assert len(page["items"]) == 3 and page["next_cursor"]
     rest = await tickets.list_tickets(desk, project_id=w.project["id"], limit=3, cursor=page["next_cursor"])
     assert [t["id"] for t in page["items"] + rest["items"]] == sorted((t["id"] for t in made), reverse=True)
-
-
-async def test_one_connection_is_taken_once_and_serves_only_the_task_that_took_it(world):
-    import asyncio
-
-    from core.db import close_pool, is_postgres, one_connection, query, start_pool
-
-    if not is_postgres():
-        pytest.skip("pooled connections are PostgreSQL's")
-    pid = 'SELECT pg_backend_pid() AS "pid"'
-    await start_pool()
-    try:
-        async with one_connection():
-            first, second = (await query(pid))[0]["pid"], (await query(pid))[0]["pid"]
-            started = await asyncio.gather(*(query(pid + ", pg_sleep(0.05)") for _ in range(2)))
-    finally:
-        await close_pool()
-    assert first == second  # one connection for the statements of this task
-    assert all(rows[0]["pid"] != first for rows in started)  # the tasks it started never share it
