@@ -225,11 +225,12 @@ async def revoke(tenant_id: int, token_id: int) -> None:
             _cache.pop(raw, None)
 
 
-def token_from(connection: ASGIConnection) -> str | None:
+def token_from(connection: ASGIConnection) -> tuple[str | None, bool]:
+    """The request's token and whether it came from the session cookie (else the bearer header)."""
     header = connection.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return connection.cookies.get(SESSION_COOKIE)
+        return header[7:].strip(), False
+    return connection.cookies.get(SESSION_COOKIE), True
 
 
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -243,9 +244,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         scope = connection.scope
-        header = connection.headers.get("authorization", "")
-        by_cookie = not header.lower().startswith("bearer ")
-        raw = connection.cookies.get(SESSION_COOKIE) if by_cookie else header[7:].strip()
+        raw, by_cookie = token_from(connection)
         principal = await principal_for_token(raw) if raw else None
         if principal is None:
             if scope["path"].startswith("/portal"):

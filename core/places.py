@@ -33,7 +33,7 @@ async def refuse_if_referenced(principal: Principal, table: Any, row_id: int, wh
                                handled: tuple[tuple[str, str], ...] = ()) -> None:
     """409 while rows of any table, the kernel's or a plugin's, still point at this row: their foreign keys
     cascade, so deleting it would delete them too (bills, leases, tickets …). `handled` names the
-    (table, column) pairs the caller deals with itself."""
+    (table, column) pairs the caller has checked (or clears) itself."""
     for column in table._meta.foreign_key_references:
         holder = column._meta.table
         if (holder._meta.tablename, column._meta.name) in handled:
@@ -93,8 +93,8 @@ async def delete_project(principal: Principal, project_id: int) -> None:
     if await principal.scope.exists(Building).where(Building.project_id == project_id) or \
             await principal.scope.exists(Ticket).where(Ticket.project_id == project_id):
         raise conflict("The project still has buildings or tickets; remove them first.")
-    await refuse_if_referenced(principal, Project, project_id, "project",
-                               handled=(("core_plugin_state", "project_id"),))
+    await refuse_if_referenced(principal, Project, project_id, "project", handled=(
+        ("core_building", "project_id"), ("core_ticket", "project_id"), ("core_plugin_state", "project_id")))
     await principal.scope.delete(Project).where(Project.id == project_id)
 
 
@@ -126,7 +126,7 @@ async def delete_building(principal: Principal, building_id: int) -> None:
     principal.require("place.write")
     if await principal.scope.exists(Unit).where(Unit.building_id == building_id):
         raise conflict("The building still has units; remove them first.")
-    await refuse_if_referenced(principal, Building, building_id, "building")
+    await refuse_if_referenced(principal, Building, building_id, "building", handled=(("core_unit", "building_id"),))
     await principal.scope.delete(Building).where(Building.id == building_id)
 
 
@@ -173,7 +173,8 @@ async def delete_unit(principal: Principal, unit_id: int) -> None:
     if await principal.scope.exists(Ticket).where(Ticket.unit_id == unit_id) or \
             await principal.scope.exists(Occupancy).where(Occupancy.unit_id == unit_id):
         raise conflict("The unit has tickets or customers; it cannot be deleted.")
-    await refuse_if_referenced(principal, Unit, unit_id, "unit")
+    await refuse_if_referenced(principal, Unit, unit_id, "unit",
+                               handled=(("core_ticket", "unit_id"), ("core_occupancy", "unit_id")))
     await principal.scope.delete(Unit).where(Unit.id == unit_id)
 
 

@@ -285,7 +285,8 @@ class CustomerController(Controller):
         if await p.scope.exists(Occupancy).where(Occupancy.customer_id == customer_id):
             from core.errors import conflict
             raise conflict("The customer holds or held units; end those first (the file is kept).")
-        await places.refuse_if_referenced(p, Customer, customer_id, "customer")
+        await places.refuse_if_referenced(p, Customer, customer_id, "customer",
+                                          handled=(("core_occupancy", "customer_id"),))
         await p.scope.delete(Customer).where(Customer.id == customer_id)
 
     @post("/{customer_id:int}/units")
